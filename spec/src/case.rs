@@ -1,0 +1,172 @@
+//! The case-file format: `cases/<area>/<name>.toml`, one case per file.
+//!
+//! ```toml
+//! description = "start() on a started process raises"
+//! clauses = ["start.once"]
+//! needs = []                      # capabilities beyond the clauses' own
+//!
+//! [[step]]
+//! op = "create"
+//! id = "p1"
+//! target = { kind = "block" }
+//!
+//! [[step]]
+//! op = "start"
+//! p = "p1"
+//! expect = { err = "already-started" }   # optional: else "as the model says"
+//! ```
+//!
+//! `at` defaults to `main`. The case id is the file's path under `cases/`
+//! without `.toml` (`start/twice`). Every step is checked against the
+//! model, and against `expect` where given; a case whose `expect`
+//! contradicts the model is itself invalid, which the case lint reports.
+
+use crate::clauses::line_of;
+use crate::model::{self, World};
+use crate::vocab::{Capability, Op, Outcome, Ref, Step};
+use crate::SpecError;
+use serde::Deserialize;
+
+/// A parsed case file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// `area/name`, from the path.
+    pub id: String,
+    /// One sentence: what the case checks.
+    pub description: String,
+    /// The clauses it checks.
+    pub clauses: Vec<String>,
+    /// Capabilities it needs beyond its clauses' own.
+    pub needs: Vec<Capability>,
+    /// The steps, in order.
+    pub steps: Vec<CaseStep>,
+}
+
+/// One step of a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseStep {
+    /// Where and what.
+    pub step: Step,
+    /// The outcome the case states, if any (else the model decides alone).
+    pub expect: Option<Outcome>,
+    /// The line of its `[[step]]` header, for messages.
+    pub line: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    description: String,
+    clauses: Vec<String>,
+    #[serde(default)]
+    needs: Vec<Capability>,
+    #[serde(rename = "step")]
+    steps: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+struct RawStep {
+    #[serde(default = "Ref::main")]
+    at: Ref,
+    #[serde(default)]
+    expect: Option<Outcome>,
+    #[serde(flatten)]
+    op: Op,
+}
+
+/// Parse one case file; `path` names it in errors, `id` is its case id.
+/// Clause ids are checked against the registry; [`Case::validate`] checks
+/// the steps against the model.
+pub fn parse_case(text: &str, path: &str, id: &str) -> Result<Case, SpecError> {
+    let raw: RawCase = toml::from_str(text).map_err(|e| SpecError::from_toml(path, text, &e))?;
+    for c in &raw.clauses {
+        if crate::clause(c).is_none() {
+            return Err(SpecError::invalid(
+                path,
+                line_of(text, &format!("\"{c}\"")),
+                format!("unknown clause id {c:?} (see spec/clauses.toml)"),
+            ));
+        }
+    }
+    if raw.clauses.is_empty() {
+        return Err(SpecError::invalid(
+            path,
+            line_of(text, "clauses"),
+            "a case must cite at least one clause",
+        ));
+    }
+    let step_lines = step_lines(text);
+    let steps = raw
+        .steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| CaseStep {
+            step: Step { at: s.at, op: s.op },
+            expect: s.expect,
+            line: step_lines.get(i).copied().unwrap_or(0),
+        })
+        .collect();
+    Ok(Case {
+        id: id.to_string(),
+        description: raw.description,
+        clauses: raw.clauses,
+        needs: raw.needs,
+        steps,
+    })
+}
+
+/// The 1-based line of every `[[step]]` header.
+fn step_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[step]]")
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+impl Case {
+    /// Run the case through the model alone, taking the stated outcome (or
+    /// the first allowed one) at each step: a case the model cannot run, or
+    /// whose stated outcome the model does not allow, is invalid.
+    pub fn validate(&self, path: &str) -> Result<(), SpecError> {
+        let inherit = self.all_needs().contains(&Capability::InheritHandles);
+        let mut world = World::new(inherit);
+        for s in &self.steps {
+            let arms = model::transition(&world, &s.step).map_err(|e| {
+                SpecError::invalid(path, s.line, format!("step `{}`: {e}", s.step))
+            })?;
+            let arm = match &s.expect {
+                Some(o) => model::follow(&arms, o, None).ok_or_else(|| {
+                    let allowed: Vec<String> = arms.iter().map(|a| a.expect.to_string()).collect();
+                    SpecError::invalid(
+                        path,
+                        s.line,
+                        format!(
+                            "step `{}` expects `{o}` but the model allows only: {}",
+                            s.step,
+                            allowed.join(", ")
+                        ),
+                    )
+                })?,
+                None => arms.first().ok_or_else(|| {
+                    SpecError::invalid(path, s.line, format!("step `{}`: no outcome", s.step))
+                })?,
+            };
+            world = arm.next.clone();
+        }
+        Ok(())
+    }
+
+    /// Every capability the case needs: its own and its clauses'.
+    pub fn all_needs(&self) -> Vec<Capability> {
+        let mut needs = self.needs.clone();
+        for c in &self.clauses {
+            if let Some(cl) = crate::clause(c) {
+                needs.extend(cl.needs.iter().copied());
+            }
+        }
+        needs.sort();
+        needs.dedup();
+        needs
+    }
+}

@@ -1,0 +1,73 @@
+//! The spec crate's one error type: bad input files, with file and line.
+
+use std::fmt;
+
+/// An input file (clauses, cases, expectations) that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    kind: SpecErrorKind,
+    path: String,
+    line: usize,
+    message: String,
+}
+
+/// What kind of problem a [`SpecError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpecErrorKind {
+    /// Not valid TOML/JSON, or not of the expected shape.
+    Syntax,
+    /// Well-formed but wrong: an unknown clause id, a duplicate, a step the
+    /// model cannot run.
+    Invalid,
+}
+
+impl SpecError {
+    pub(crate) fn from_toml(path: &str, text: &str, e: &toml::de::Error) -> SpecError {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(0);
+        SpecError {
+            kind: SpecErrorKind::Syntax,
+            path: path.to_string(),
+            line,
+            message: e.message().to_string(),
+        }
+    }
+
+    /// A well-formed file with a wrong value at `line` (0 if unknown).
+    pub fn invalid(path: &str, line: usize, message: impl Into<String>) -> SpecError {
+        SpecError {
+            kind: SpecErrorKind::Invalid,
+            path: path.to_string(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// What kind of problem it is.
+    pub fn kind(&self) -> SpecErrorKind {
+        self.kind
+    }
+    /// The file.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// The 1-based line, 0 when not known.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}: {}", self.path, self.line, self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}

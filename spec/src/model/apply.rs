@@ -1,0 +1,723 @@
+//! The transition function: one step, every allowed outcome.
+//!
+//! Checks follow CPython's order (e.g. `start()`: closed, already started,
+//! not the creator, daemonic creator), because the first failing check
+//! decides which error an implementation raises.
+
+use super::world::{Handle, Key, Life, Proc, World};
+use super::{Arm, Expect, Invalid};
+use crate::vocab::{authkey_fingerprint, ErrorKind, Op, Outcome, Ref, Step, Target, Value};
+use std::collections::BTreeSet;
+
+/// Every outcome `step` may have in `world`, or why the step cannot be run.
+pub fn transition(world: &World, step: &Step) -> Result<Vec<Arm>, Invalid> {
+    let at = &step.at;
+    if !world.serves(at) {
+        return Err(Invalid(format!("{at} does not serve ops (not a running agent)")));
+    }
+    let mut t = Builder::new(world);
+    match &step.op {
+        Op::Create {
+            id,
+            name,
+            daemon,
+            target,
+            group,
+        } => create(&mut t, at, id, name, *daemon, target, group)?,
+        Op::ActiveChildren => active_children(&mut t, at),
+        Op::CurrentProcess => t.ok(Value::Str(world.name_of(at)), "current-process.main"),
+        Op::ParentProcess => parent_process(&mut t, at),
+        Op::ExceptionHierarchy => t.ok(
+            Value::Str(EXCEPTION_HIERARCHY.to_string()),
+            "exceptions.process-error",
+        ),
+        Op::Orphans => orphans(&mut t, at)?,
+        op => {
+            let p = op.subject().expect("every other op has a subject");
+            if p == at {
+                on_self(&mut t, at, op)?;
+            } else {
+                let key = (at.clone(), p.clone());
+                let Some(h) = world.handles.get(&key).cloned() else {
+                    return Err(Invalid(format!("{at} holds no object {p}")));
+                };
+                on_handle(&mut t, at, p, &h, op)?;
+            }
+        }
+    }
+    Ok(t.finish())
+}
+
+/// `multiprocessing`'s exception classes, as `Child<Base` pairs.
+pub const EXCEPTION_HIERARCHY: &str =
+    "AuthenticationError<ProcessError;BufferTooShort<ProcessError;TimeoutError<ProcessError";
+
+/// Collects arms; every arm's next world is settled (released agents whose
+/// exit handler can finish do so).
+struct Builder<'w> {
+    world: &'w World,
+    arms: Vec<Arm>,
+}
+
+impl<'w> Builder<'w> {
+    fn new(world: &'w World) -> Self {
+        Builder {
+            world,
+            arms: Vec::new(),
+        }
+    }
+    fn arm(&mut self, expect: Expect, clause: Option<&'static str>, next: World) {
+        let next = settle(next);
+        self.arms.push(Arm {
+            expect,
+            clause,
+            next,
+        });
+    }
+    fn ok(&mut self, v: Value, clause: &'static str) {
+        self.arm(Expect::Is(Outcome::Ok(v)), Some(clause), self.world.clone());
+    }
+    fn ok_then(&mut self, v: Value, clause: &'static str, next: World) {
+        self.arm(Expect::Is(Outcome::Ok(v)), Some(clause), next);
+    }
+    fn err(&mut self, k: ErrorKind, clause: &'static str) {
+        self.arm(Expect::Is(Outcome::Err(k)), Some(clause), self.world.clone());
+    }
+    fn finish(self) -> Vec<Arm> {
+        let mut out: Vec<Arm> = Vec::new();
+        for a in self.arms {
+            if !out.iter().any(|b| b.expect == a.expect && b.next == a.next) {
+                out.push(a);
+            }
+        }
+        out
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn create(
+    t: &mut Builder,
+    at: &Ref,
+    id: &Ref,
+    name: &Option<String>,
+    daemon: Option<bool>,
+    target: &Target,
+    group: &Option<String>,
+) -> Result<(), Invalid> {
+    let w = t.world;
+    if w.knows(id) {
+        return Err(Invalid(format!("ref {id} is already in use")));
+    }
+    if group.is_some() {
+        // Checked before the counter advances.
+        t.err(ErrorKind::InvalidArgument, "construct.group-none");
+        return Ok(());
+    }
+    let mut next = w.clone();
+    let n = next.counters.entry(at.clone()).or_insert(0);
+    *n += 1;
+    let mut identity = w.identity_of(at);
+    identity.push(*n);
+    let default_name = format!(
+        "Process-{}",
+        identity
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(":")
+    );
+    // CPython: `name or default`, so an empty name gives the default.
+    let name = name
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(default_name);
+    let handle = Handle {
+        creator: at.clone(),
+        name,
+        daemon: daemon.unwrap_or_else(|| w.daemon_of(at)),
+        key: w.key_of(at),
+        target: target.clone(),
+        started: false,
+        closed: false,
+        identity,
+    };
+    next.handles.insert((at.clone(), id.clone()), handle);
+    let clause = if daemon.is_none() {
+        "construct.daemon-inherit"
+    } else {
+        "construct.daemon-arg"
+    };
+    t.ok_then(Value::None, clause, next);
+    Ok(())
+}
+
+/// Ops on the executing process's own `current_process()`.
+fn on_self(t: &mut Builder, at: &Ref, op: &Op) -> Result<(), Invalid> {
+    let w = t.world;
+    match op {
+        Op::Join { .. } => t.err(ErrorKind::NotParent, "join.not-self"),
+        Op::IsAlive { .. } => t.ok(Value::Bool(true), "is-alive.lifetime"),
+        Op::Exitcode { .. } => t.ok(Value::None, "exitcode.none-while-running"),
+        Op::Pid { .. } => t.arm(Expect::AnyPid, Some("pid.process-id"), w.clone()),
+        Op::Name { .. } => t.ok(Value::Str(w.name_of(at)), "current-process.main"),
+        Op::Daemon { .. } => t.ok(Value::Bool(w.daemon_of(at)), "daemon.inherited"),
+        Op::Authkey { .. } => key_arm(t, &w.key_of(at), "authkey.random", w.clone()),
+        Op::SerializeAuthkey { .. } => t.err(ErrorKind::NotSerializable, "authkey.no-pickle"),
+        other => {
+            return Err(Invalid(format!(
+                "{} on the current process is not modelled",
+                other.name()
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn key_arm(t: &mut Builder, key: &Key, clause: &'static str, next: World) {
+    match key {
+        Key::Root => t.arm(Expect::RootAuthkey, Some(clause), next),
+        Key::Set(fp) => t.ok_then(Value::Authkey(fp.clone()), clause, next),
+    }
+}
+
+/// Ops on a process object `p` held at `at`.
+fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<(), Invalid> {
+    let w = t.world;
+    let own = &h.creator == at;
+    let life = w.procs.get(p).map(|x| x.life.clone());
+    let key = (at.clone(), p.clone());
+    let with = |f: &dyn Fn(&mut Handle)| {
+        let mut next = w.clone();
+        if let Some(h) = next.handles.get_mut(&key) {
+            f(h);
+        }
+        next
+    };
+    // Attributes keep working after close in CPython ("most other methods
+    // ... will raise"), so both answers are allowed there.
+    let attr_closed = |t: &mut Builder, ok: Value, next: World| {
+        t.ok_then(ok, "close.attributes-after", next);
+        t.err(ErrorKind::Closed, "close.attributes-after");
+    };
+    match op {
+        Op::Name { .. } if h.closed => attr_closed(t, Value::Str(h.name.clone()), w.clone()),
+        Op::Name { .. } => t.ok(Value::Str(h.name.clone()), "name.initial"),
+        Op::SetName { name, .. } => {
+            let next = with(&|h: &mut Handle| h.name = name.clone());
+            if h.closed {
+                attr_closed(t, Value::None, next);
+            } else {
+                t.ok_then(Value::None, "name.identification", next);
+            }
+        }
+        Op::Daemon { .. } if h.closed => attr_closed(t, Value::Bool(h.daemon), w.clone()),
+        Op::Daemon { .. } => t.ok(Value::Bool(h.daemon), "construct.daemon-arg"),
+        Op::SetDaemon { value, .. } => {
+            let next = with(&|h: &mut Handle| h.daemon = *value);
+            if h.closed {
+                attr_closed(t, Value::None, next);
+            } else if h.started {
+                t.err(ErrorKind::AlreadyStarted, "daemon.before-start");
+            } else {
+                t.ok_then(Value::None, "daemon.before-start", next);
+            }
+        }
+        Op::Authkey { .. } => {
+            if h.closed {
+                key_arm(t, &h.key, "close.attributes-after", w.clone());
+                t.err(ErrorKind::Closed, "close.attributes-after");
+            } else {
+                key_arm(t, &h.key, "authkey.inherited", w.clone());
+            }
+        }
+        Op::SetAuthkey { key_hex, .. } => {
+            let bytes = decode_hex(key_hex)
+                .ok_or_else(|| Invalid(format!("key_hex {key_hex:?} is not hex")))?;
+            let fp = authkey_fingerprint(&bytes);
+            let next = with(&|h: &mut Handle| h.key = Key::Set(fp.clone()));
+            if h.closed {
+                attr_closed(t, Value::None, next);
+            } else {
+                t.ok_then(Value::None, "authkey.settable", next);
+            }
+        }
+        Op::SerializeAuthkey { .. } => {
+            t.err(ErrorKind::NotSerializable, "authkey.no-pickle");
+            if h.closed {
+                t.err(ErrorKind::Closed, "close.attributes-after");
+            }
+        }
+        _ if h.closed => closed_op(t, op),
+        Op::Run { .. } => run(t, h)?,
+        Op::Start { .. } => start(t, at, p, h, own),
+        Op::Join { timeout_ms, .. } => join(t, p, h, own, life, *timeout_ms)?,
+        Op::IsAlive { .. } => is_alive(t, p, h, own, life),
+        Op::Exitcode { .. } => exitcode(t, p, h, own, life),
+        Op::Pid { .. } if h.started => t.arm(Expect::AnyPid, Some("pid.process-id"), w.clone()),
+        Op::Pid { .. } => t.ok(Value::None, "pid.none-before-start"),
+        Op::Sentinel { .. } => {
+            if !h.started {
+                t.err(ErrorKind::NotStarted, "sentinel.before-start");
+            } else {
+                t.arm(Expect::AnySentinel, Some("sentinel.posix-fd"), w.clone());
+                if !own {
+                    t.err(ErrorKind::NotParent, "sentinel.posix-fd");
+                }
+            }
+        }
+        Op::WaitSentinel { .. } => wait_sentinel(t, h, own, life)?,
+        Op::Terminate { .. } => signal(t, p, h, own, life, -15),
+        Op::Kill { .. } => signal(t, p, h, own, life, -9),
+        Op::Close { .. } => close(t, at, p, h, own, life),
+        Op::Release { .. } => release(t, p, h, own, life)?,
+        other => return Err(Invalid(format!("{} takes no process object", other.name()))),
+    }
+    Ok(())
+}
+
+/// Every op but the attribute ones raises on a closed object; a second
+/// `close()` is allowed by CPython.
+fn closed_op(t: &mut Builder, op: &Op) {
+    match op {
+        Op::Close { .. } => {
+            t.ok(Value::None, "close.idempotent");
+            t.err(ErrorKind::Closed, "close.idempotent");
+        }
+        Op::Release { .. } => t.arm(Expect::Is(Outcome::NONE), None, t.world.clone()),
+        _ => t.err(ErrorKind::Closed, "close.then-raises"),
+    }
+}
+
+fn run(t: &mut Builder, h: &Handle) -> Result<(), Invalid> {
+    if h.started {
+        t.ok(Value::None, "run.after-start");
+        t.err(ErrorKind::AlreadyStarted, "run.after-start");
+        return Ok(());
+    }
+    match h.target {
+        Target::Return => {
+            t.ok(Value::None, "run.invokes-target");
+            Ok(())
+        }
+        _ => Err(Invalid(
+            "run() is modelled only for a `return` target: others would exit or block the caller"
+                .into(),
+        )),
+    }
+}
+
+fn start(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool) {
+    let w = t.world;
+    if h.started {
+        t.err(ErrorKind::AlreadyStarted, "start.once");
+    } else if !own {
+        t.err(ErrorKind::NotParent, "start.parent-only");
+    } else if w.daemon_of(at) {
+        t.err(ErrorKind::DaemonicChildren, "daemon.no-children");
+    } else {
+        let mut next = w.clone();
+        if let Some(h) = next.handles.get_mut(&(at.clone(), p.clone())) {
+            h.started = true;
+        }
+        let life = match &h.target {
+            Target::Exit { code } => exiting(i32::from(*code)),
+            Target::Return => exiting(0),
+            Target::Raise | Target::ExitWithMessage { .. } => exiting(1),
+            Target::Block => Life::Blocked,
+            Target::IgnoreSigterm => Life::Ignoring,
+            Target::Agent => Life::Serving,
+        };
+        next.procs.insert(
+            p.clone(),
+            Proc {
+                target: h.target.clone(),
+                life,
+                ignores_sigterm: h.target == Target::IgnoreSigterm,
+                name: h.name.clone(),
+                daemon: h.daemon,
+                key: h.key.clone(),
+                identity: h.identity.clone(),
+                parent: at.clone(),
+            },
+        );
+        if h.target == Target::Agent && w.inherit_handles {
+            // fork copies the creator's memory: the agent holds a copy of
+            // every object its creator holds, its own new object aside.
+            let copies: Vec<_> = w
+                .handles
+                .iter()
+                .filter(|((holder, q), _)| holder == at && q != p)
+                .map(|((_, q), o)| ((p.clone(), q.clone()), o.clone()))
+                .collect();
+            next.handles.extend(copies);
+        }
+        t.ok_then(Value::None, "start.runs-run", next);
+    }
+}
+
+fn exiting(code: i32) -> Life {
+    Life::Exiting(BTreeSet::from([code]))
+}
+
+fn set_life(w: &World, p: &Ref, life: Life) -> World {
+    let mut next = w.clone();
+    if let Some(x) = next.procs.get_mut(p) {
+        x.life = life;
+    }
+    next
+}
+
+fn join(
+    t: &mut Builder,
+    p: &Ref,
+    h: &Handle,
+    own: bool,
+    life: Option<Life>,
+    timeout_ms: Option<u64>,
+) -> Result<(), Invalid> {
+    let w = t.world;
+    if !own {
+        t.err(ErrorKind::NotParent, "join.parent-only");
+        return Ok(());
+    }
+    if !h.started {
+        t.err(ErrorKind::NotStarted, "join.before-start");
+        return Ok(());
+    }
+    match (life, timeout_ms) {
+        (Some(Life::Exiting(codes)), None) => {
+            t.ok_then(Value::None, "join.blocks", set_life(w, p, Life::Exited(codes)));
+        }
+        (Some(Life::Exiting(_)), Some(_)) => t.ok(Value::None, "join.timeout"),
+        (Some(Life::Exited(_)), _) => t.ok(Value::None, "join.many-times"),
+        (_, Some(_)) => t.ok(Value::None, "join.timeout"),
+        (_, None) => {
+            return Err(Invalid(format!(
+                "join({p}) without a timeout would block forever: {p} cannot end"
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn is_alive(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>) {
+    let w = t.world;
+    if !own {
+        t.err(ErrorKind::NotParent, "is-alive.parent-only");
+        return;
+    }
+    match life {
+        None => t.ok(Value::Bool(false), "is-alive.lifetime"),
+        Some(Life::Exiting(codes)) => {
+            t.ok(Value::Bool(true), "is-alive.lifetime");
+            t.ok_then(
+                Value::Bool(false),
+                "is-alive.lifetime",
+                set_life(w, p, Life::Exited(codes)),
+            );
+        }
+        Some(Life::Exited(_)) => t.ok(Value::Bool(false), "is-alive.lifetime"),
+        Some(_) => t.ok(Value::Bool(true), "is-alive.lifetime"),
+    }
+    let _ = h;
+}
+
+fn code_clause(c: i32) -> &'static str {
+    if c < 0 {
+        "exitcode.signal-negative"
+    } else {
+        "exitcode.status"
+    }
+}
+
+fn exitcode(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>) {
+    let w = t.world;
+    if !h.started {
+        t.ok(Value::None, "exitcode.none-while-running");
+        return;
+    }
+    if !own {
+        // CPython answers None at a non-parent (waitpid gets ECHILD).
+        t.ok(Value::None, "exitcode.parent-only");
+        t.err(ErrorKind::NotParent, "exitcode.parent-only");
+        return;
+    }
+    match life {
+        Some(Life::Exiting(codes)) => {
+            t.ok(Value::None, "exitcode.none-while-running");
+            for c in codes {
+                let next = set_life(w, p, Life::Exited(BTreeSet::from([c])));
+                t.ok_then(Value::Int(i64::from(c)), code_clause(c), next);
+            }
+        }
+        Some(Life::Exited(codes)) => {
+            for c in codes {
+                let next = set_life(w, p, Life::Exited(BTreeSet::from([c])));
+                t.ok_then(Value::Int(i64::from(c)), code_clause(c), next);
+            }
+        }
+        _ => t.ok(Value::None, "exitcode.none-while-running"),
+    }
+}
+
+fn wait_sentinel(
+    t: &mut Builder,
+    h: &Handle,
+    own: bool,
+    life: Option<Life>,
+) -> Result<(), Invalid> {
+    if !own {
+        return Err(Invalid("waiting on a sentinel at a non-parent is not modelled".into()));
+    }
+    if !h.started {
+        t.err(ErrorKind::NotStarted, "sentinel.before-start");
+        return Ok(());
+    }
+    match life {
+        Some(Life::Exiting(_)) => {
+            // Ready does not mean reaped: the exit code may still be
+            // unreadable (sentinel.before-exitcode), so nothing is learnt.
+            t.ok(Value::Bool(false), "sentinel.ready-at-end");
+            t.ok(Value::Bool(true), "sentinel.ready-at-end");
+        }
+        Some(Life::Exited(_)) => t.ok(Value::Bool(true), "sentinel.ready-at-end"),
+        _ => t.ok(Value::Bool(false), "sentinel.ready-at-end"),
+    }
+    Ok(())
+}
+
+/// The effect of a signal (`-15` SIGTERM, `-9` SIGKILL) on a process.
+fn deliver(w: &World, p: &Ref, code: i32) -> World {
+    let mut next = w.clone();
+    if let Some(x) = next.procs.get_mut(p) {
+        let ignored = code == -15 && x.ignores_sigterm;
+        x.life = match &x.life {
+            Life::Exited(c) => Life::Exited(c.clone()),
+            _ if ignored => x.life.clone(),
+            Life::Exiting(c) => {
+                let mut c = c.clone();
+                c.insert(code);
+                Life::Exiting(c)
+            }
+            _ => exiting(code),
+        };
+    }
+    next
+}
+
+fn signal(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>, code: i32) {
+    let w = t.world;
+    let (clause, before, after, parent_only) = if code == -15 {
+        (
+            "terminate.sigterm",
+            "terminate.before-start",
+            "terminate.after-exit",
+            "terminate.parent-only",
+        )
+    } else {
+        (
+            "kill.sigkill",
+            "terminate.before-start",
+            "terminate.after-exit",
+            "terminate.parent-only",
+        )
+    };
+    if !h.started {
+        t.err(ErrorKind::NotStarted, before);
+        if !own {
+            t.err(ErrorKind::NotParent, parent_only);
+        }
+        return;
+    }
+    if !own {
+        // CPython really signals from a non-parent; others refuse.
+        t.err(ErrorKind::NotParent, parent_only);
+        t.ok_then(Value::None, parent_only, deliver(w, p, code));
+        return;
+    }
+    match life {
+        Some(Life::Exited(_)) => t.ok(Value::None, after),
+        _ => t.ok_then(Value::None, clause, deliver(w, p, code)),
+    }
+}
+
+fn close(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool, life: Option<Life>) {
+    let w = t.world;
+    let closed = |life: Option<Life>| {
+        let mut next = w.clone();
+        if let Some(o) = next.handles.get_mut(&(at.clone(), p.clone())) {
+            o.closed = true;
+        }
+        if let (Some(l), Some(x)) = (life, next.procs.get_mut(p)) {
+            x.life = l;
+        }
+        next
+    };
+    if !h.started {
+        t.ok_then(Value::None, "close.before-start", closed(None));
+        return;
+    }
+    if !own {
+        // CPython cannot poll a child it did not create, so it thinks the
+        // process still runs.
+        t.err(ErrorKind::StillRunning, "close.requires-exit");
+        t.err(ErrorKind::NotParent, "close.requires-exit");
+        return;
+    }
+    match life {
+        Some(Life::Exiting(codes)) => {
+            t.err(ErrorKind::StillRunning, "close.requires-exit");
+            t.ok_then(Value::None, "close.releases", closed(Some(Life::Exited(codes))));
+        }
+        Some(Life::Exited(_)) | None => t.ok_then(Value::None, "close.releases", closed(None)),
+        Some(_) => t.err(ErrorKind::StillRunning, "close.requires-exit"),
+    }
+}
+
+fn release(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>) -> Result<(), Invalid> {
+    let w = t.world;
+    if !own {
+        return Err(Invalid(format!("only {p}'s creator holds its release pipe")));
+    }
+    if !h.started {
+        return Err(Invalid(format!("{p} was not started: nothing to release")));
+    }
+    let next = match life {
+        Some(Life::Blocked) | Some(Life::Ignoring) => set_life(w, p, exiting(0)),
+        Some(Life::Serving) => set_life(w, p, Life::Stuck),
+        _ => w.clone(),
+    };
+    t.arm(Expect::Is(Outcome::NONE), None, next);
+    Ok(())
+}
+
+fn active_children(t: &mut Builder, at: &Ref) {
+    let w = t.world;
+    let mut sure = Vec::new();
+    let mut maybe = Vec::new();
+    for q in w.own_started(at) {
+        if w.handles[&(at.clone(), q.clone())].closed {
+            continue;
+        }
+        match w.procs.get(&q).map(|x| &x.life) {
+            Some(Life::Exiting(_)) => maybe.push(q),
+            Some(Life::Exited(_)) | None => {}
+            Some(_) => sure.push(q),
+        }
+    }
+    // Every subset of the maybe-exited children may be listed; the ones
+    // left out were polled, so they are known to have exited.
+    let n = maybe.len().min(6);
+    for mask in 0..(1u32 << n) {
+        let mut listed = sure.clone();
+        let mut next = w.clone();
+        for (i, q) in maybe.iter().take(n).enumerate() {
+            if mask & (1 << i) != 0 {
+                listed.push(q.clone());
+            } else if let Some(x) = next.procs.get_mut(q) {
+                if let Life::Exiting(c) = &x.life {
+                    x.life = Life::Exited(c.clone());
+                }
+            }
+        }
+        listed.sort();
+        t.ok_then(Value::Refs(listed), "active-children.live", next);
+    }
+}
+
+fn parent_process(t: &mut Builder, at: &Ref) {
+    let w = t.world;
+    match w.procs.get(at) {
+        Some(p) if !at.is_main() => {
+            t.ok(Value::Str(w.name_of(&p.parent)), "parent-process.creator");
+        }
+        _ => t.ok(Value::None, "parent-process.none-in-main"),
+    }
+}
+
+/// Live processes reparented to the runner: children of processes that
+/// died. A child of a dying process, or one that is itself exiting, may or
+/// may not be counted yet.
+fn orphans(t: &mut Builder, at: &Ref) -> Result<(), Invalid> {
+    let w = t.world;
+    if !at.is_main() {
+        return Err(Invalid("orphans are observed by the runner, at main".into()));
+    }
+    let (mut sure, mut maybe) = (0i64, 0i64);
+    for x in w.procs.values() {
+        if x.parent.is_main() {
+            continue;
+        }
+        let (dead, dying) = w.dead_or_dying(&x.parent);
+        match (&x.life, dead, dying) {
+            (Life::Exited(_), _, _) | (_, false, false) => {}
+            (l, true, _) if l.is_running() => sure += 1,
+            _ => maybe += 1,
+        }
+    }
+    for n in sure..=sure + maybe {
+        t.arm(Expect::Is(Outcome::Ok(Value::Int(n))), Some("terminate.orphans"), w.clone());
+    }
+    Ok(())
+}
+
+/// Let released agents run their exit handler as far as it can go:
+/// daemonic children get SIGTERM, then every child is joined. An agent
+/// whose children all end exits with 0 and has reaped them all; one that
+/// waits for a child that never ends is stuck.
+fn settle(mut w: World) -> World {
+    loop {
+        let stuck: Vec<Ref> = w
+            .procs
+            .iter()
+            .filter(|(_, x)| x.life == Life::Stuck)
+            .map(|(r, _)| r.clone())
+            .collect();
+        let mut changed = false;
+        for a in stuck {
+            let children: Vec<Ref> = w
+                .own_started(&a)
+                .into_iter()
+                .filter(|q| !w.handles[&(a.clone(), q.clone())].closed)
+                .collect();
+            for q in &children {
+                let daemon = w.handles[&(a.clone(), q.clone())].daemon;
+                let running = w.procs.get(q).is_some_and(|x| x.life.is_running());
+                if daemon && running {
+                    let before = w.procs[q].life.clone();
+                    w = deliver(&w, q, -15);
+                    changed |= w.procs[q].life != before;
+                }
+            }
+            let all_end = children
+                .iter()
+                .all(|q| w.procs.get(q).is_some_and(|x| !x.life.is_running()));
+            if all_end {
+                for q in &children {
+                    if let Some(x) = w.procs.get_mut(q) {
+                        if let Life::Exiting(c) = &x.life {
+                            x.life = Life::Exited(c.clone());
+                        }
+                    }
+                }
+                if let Some(x) = w.procs.get_mut(&a) {
+                    x.life = exiting(0);
+                }
+                changed = true;
+            }
+        }
+        if !changed {
+            return w;
+        }
+    }
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}

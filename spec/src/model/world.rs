@@ -1,0 +1,200 @@
+//! The model's state: process objects (handles) and the OS processes they
+//! started.
+
+use crate::vocab::{Ref, Target};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The main process's name.
+pub const MAIN_NAME: &str = "MainProcess";
+
+/// An authkey as the model knows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    /// The main process's random key (or one inherited from it).
+    Root,
+    /// A key set explicitly: its fingerprint.
+    Set(String),
+}
+
+/// Where an OS process is in its life, from its creator's point of view.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Life {
+    /// A `block` target waiting for release.
+    Blocked,
+    /// An `ignore-sigterm` target waiting for release.
+    Ignoring,
+    /// An agent serving ops.
+    Serving,
+    /// A released agent that cannot exit: its exit handler waits for a
+    /// child that will not end (a non-daemonic blocked child, a daemonic
+    /// child that ignores SIGTERM).
+    Stuck,
+    /// Will end (or has ended) with one of these codes; nobody has
+    /// observed which yet.
+    Exiting(BTreeSet<i32>),
+    /// Known to have ended (its creator polled it) with one of these codes.
+    Exited(BTreeSet<i32>),
+}
+
+impl Life {
+    /// Alive for sure.
+    pub fn is_running(&self) -> bool {
+        matches!(
+            self,
+            Life::Blocked | Life::Ignoring | Life::Serving | Life::Stuck
+        )
+    }
+}
+
+/// An OS process, keyed by the ref of the object that started it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Proc {
+    /// What it runs.
+    pub target: Target,
+    /// Where in its life it is.
+    pub life: Life,
+    /// Whether SIGTERM is ignored (an `ignore-sigterm` target).
+    pub ignores_sigterm: bool,
+    /// `current_process().name` inside it: the object's name at `start()`.
+    pub name: String,
+    /// Its daemon flag at `start()`.
+    pub daemon: bool,
+    /// Its authkey at `start()`.
+    pub key: Key,
+    /// Its identity chain (`Process-1:2` is `[1, 2]`).
+    pub identity: Vec<u32>,
+    /// The process that started it.
+    pub parent: Ref,
+}
+
+/// A process object held by some process.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Handle {
+    /// The process that constructed the object (for an inherited copy, the
+    /// original's creator).
+    pub creator: Ref,
+    /// `name`.
+    pub name: String,
+    /// `daemon`.
+    pub daemon: bool,
+    /// `authkey`.
+    pub key: Key,
+    /// The target given to the constructor.
+    pub target: Target,
+    /// Whether `start()` succeeded on this object (for a copy: on the
+    /// original, before the copy was made).
+    pub started: bool,
+    /// Whether `close()` succeeded.
+    pub closed: bool,
+    /// Its identity chain, fixed at construction.
+    pub identity: Vec<u32>,
+}
+
+/// The state of a whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct World {
+    /// Process objects by (holding process, ref).
+    pub handles: BTreeMap<(Ref, Ref), Handle>,
+    /// OS processes by the ref of the object that started them.
+    pub procs: BTreeMap<Ref, Proc>,
+    /// Each process's construction counter (the `N` of `Process-N`).
+    pub counters: BTreeMap<Ref, u32>,
+    /// Whether children started by fork inherit their creator's objects.
+    pub inherit_handles: bool,
+}
+
+impl World {
+    /// An empty run: only the main process.
+    pub fn new(inherit_handles: bool) -> World {
+        World {
+            inherit_handles,
+            ..World::default()
+        }
+    }
+
+    /// Whether ops can be executed at `at`: the main process, or an agent
+    /// that serves.
+    pub fn serves(&self, at: &Ref) -> bool {
+        at.is_main() || self.procs.get(at).is_some_and(|p| p.life == Life::Serving)
+    }
+
+    /// `current_process().name` at `at`.
+    pub fn name_of(&self, at: &Ref) -> String {
+        match self.procs.get(at) {
+            Some(p) if !at.is_main() => p.name.clone(),
+            _ => MAIN_NAME.to_string(),
+        }
+    }
+
+    /// `current_process().daemon` at `at`.
+    pub fn daemon_of(&self, at: &Ref) -> bool {
+        self.procs.get(at).is_some_and(|p| p.daemon)
+    }
+
+    /// `current_process().authkey` at `at`.
+    pub fn key_of(&self, at: &Ref) -> Key {
+        self.procs.get(at).map_or(Key::Root, |p| p.key.clone())
+    }
+
+    /// The identity chain of the process `at`.
+    pub fn identity_of(&self, at: &Ref) -> Vec<u32> {
+        self.procs
+            .get(at)
+            .map_or_else(Vec::new, |p| p.identity.clone())
+    }
+
+    /// Whether `r` names any object anywhere.
+    pub fn knows(&self, r: &Ref) -> bool {
+        r.is_main() || self.handles.keys().any(|(_, p)| p == r)
+    }
+
+    /// The refs of the objects `holder` created itself and started.
+    pub fn own_started(&self, holder: &Ref) -> Vec<Ref> {
+        self.handles
+            .iter()
+            .filter(|((h, _), o)| h == holder && &o.creator == holder && o.started)
+            .map(|((_, p), _)| p.clone())
+            .collect()
+    }
+
+    /// Whether the process `r` has died or is dying (so its children are,
+    /// or are about to be, orphans).
+    pub fn dead_or_dying(&self, r: &Ref) -> (bool, bool) {
+        match self.procs.get(r).map(|p| &p.life) {
+            Some(Life::Exited(_)) => (true, true),
+            Some(Life::Exiting(_)) => (false, true),
+            _ => (false, false),
+        }
+    }
+
+    /// A one-line summary of the process object `p` held at `holder`, for
+    /// the transition table.
+    pub fn describe(&self, holder: &Ref, p: &Ref) -> String {
+        let Some(h) = self.handles.get(&(holder.clone(), p.clone())) else {
+            return "absent".to_string();
+        };
+        let copy = if &h.creator != holder { "copy " } else { "" };
+        let life = if h.closed {
+            "closed".to_string()
+        } else if !h.started {
+            "created".to_string()
+        } else {
+            match self.procs.get(p).map(|x| &x.life) {
+                Some(Life::Blocked) => "running".into(),
+                Some(Life::Ignoring) => "running ignoring-sigterm".into(),
+                Some(Life::Serving) => "running agent".into(),
+                Some(Life::Stuck) => "running stuck".into(),
+                Some(Life::Exiting(c)) => format!("exiting {}", codes(c)),
+                Some(Life::Exited(c)) => format!("exited {}", codes(c)),
+                None => "started".into(),
+            }
+        };
+        let daemon = if h.daemon { " daemon" } else { "" };
+        format!("{copy}{life}{daemon}")
+    }
+}
+
+fn codes(c: &BTreeSet<i32>) -> String {
+    let v: Vec<String> = c.iter().map(i32::to_string).collect();
+    v.join("|")
+}

@@ -1,0 +1,460 @@
+//! The vocabulary shared by every part of procspec: the adapter trait, the
+//! case files, the wire protocol and the reports all speak it.
+//!
+//! Everything here is plain data with a stable serde form. The JSON form is
+//! the wire protocol's (see `spec/INTERPRETING.md`); the TOML form is the case
+//! files'. Renaming a variant is a breaking change of the public contract.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A name for a process object in a run.
+///
+/// `main` is the runner's own process (its `current_process()`); every other
+/// ref (`p1`, `p2`, ...) is created by an [`Op::Create`]. A ref also names
+/// the OS process that object starts, so an agent child is addressed as the
+/// place an op runs *at* by the ref of the object that started it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Ref(pub String);
+
+impl Ref {
+    /// The runner's own process.
+    pub fn main() -> Ref {
+        Ref("main".to_string())
+    }
+    /// `p<n>`, the conventional name of the n-th created object.
+    pub fn nth(n: usize) -> Ref {
+        Ref(format!("p{n}"))
+    }
+    /// Whether this is the runner's own process.
+    pub fn is_main(&self) -> bool {
+        self.0 == "main"
+    }
+    /// The ref as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Ref {
+    fn from(s: &str) -> Ref {
+        Ref(s.to_string())
+    }
+}
+
+/// What a child process runs. Children never sleep to simulate work: the
+/// blocking targets wait on a pipe until [`Op::Release`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Target {
+    /// Exit at once with `code` (0..=255), like `sys.exit(code)`.
+    Exit { code: u8 },
+    /// Return normally from the target: exit code 0.
+    Return,
+    /// Raise an uncaught error (panic in Rust): exit code 1.
+    Raise,
+    /// `sys.exit("message")`: exit code 1, the message on stderr.
+    ExitWithMessage { message: String },
+    /// Block until released, then return (exit code 0).
+    Block,
+    /// Ignore SIGTERM (set up before `start` returns), then block until
+    /// released.
+    IgnoreSigterm,
+    /// Serve ops sent to it until released; then return, which runs the
+    /// exit handler (daemonic children terminated, the others joined).
+    Agent,
+}
+
+impl Target {
+    /// Whether this target waits for [`Op::Release`] before it can end on
+    /// its own.
+    pub fn blocks(&self) -> bool {
+        matches!(self, Target::Block | Target::IgnoreSigterm | Target::Agent)
+    }
+}
+
+/// What can be asked of an implementation. Each op is executed **at** a
+/// process (see [`Step`]) and most address a process object `p` held there.
+/// `p == at` addresses the executing process's own `current_process()`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Op {
+    /// Construct a process object named `id` at the executing process.
+    /// `group` is the constructor's compatibility argument: anything but
+    /// absent must be refused.
+    Create {
+        id: Ref,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        daemon: Option<bool>,
+        target: Target,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+    },
+    /// `p.run()` in the executing process (only meaningful for targets
+    /// that return without exiting).
+    Run { p: Ref },
+    /// `p.start()`.
+    Start { p: Ref },
+    /// `p.join(timeout)`; `timeout_ms` absent means block until exit.
+    Join {
+        p: Ref,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
+    },
+    /// `p.is_alive()`.
+    IsAlive { p: Ref },
+    /// `p.exitcode`.
+    Exitcode { p: Ref },
+    /// `p.pid` (also `ident`).
+    Pid { p: Ref },
+    /// `p.sentinel`: its value is opaque.
+    Sentinel { p: Ref },
+    /// Wait on `p.sentinel` for at most `timeout_ms`; `true` if it became
+    /// ready.
+    WaitSentinel { p: Ref, timeout_ms: u64 },
+    /// `p.name`.
+    Name { p: Ref },
+    /// `p.name = name`.
+    SetName { p: Ref, name: String },
+    /// `p.daemon`.
+    Daemon { p: Ref },
+    /// `p.daemon = value`.
+    SetDaemon { p: Ref, value: bool },
+    /// `p.authkey`: answered with a fingerprint, never the bytes.
+    Authkey { p: Ref },
+    /// `p.authkey = key` (`key_hex`: the bytes in hex).
+    SetAuthkey { p: Ref, key_hex: String },
+    /// Try to serialise `p.authkey` outside of spawning a child (pickle it).
+    SerializeAuthkey { p: Ref },
+    /// `p.terminate()`.
+    Terminate { p: Ref },
+    /// `p.kill()`.
+    Kill { p: Ref },
+    /// `p.close()`.
+    Close { p: Ref },
+    /// Let the blocked child behind `p` go on (it returns; an agent stops
+    /// serving and exits). Executed by the process holding `p`'s release
+    /// pipe, i.e. at `p`'s creator.
+    Release { p: Ref },
+    /// `active_children()`, answered as the refs of the objects it lists.
+    ActiveChildren,
+    /// `current_process().name`.
+    CurrentProcess,
+    /// `parent_process()`: its name, or none in the main process.
+    ParentProcess,
+    /// The exception hierarchy of the implementation, as
+    /// `"Child<Base"` pairs sorted and joined by `;`.
+    ExceptionHierarchy,
+    /// Observed by the runner, not the implementation: how many processes
+    /// were orphaned to the runner (reparented to it) and are still alive.
+    Orphans,
+}
+
+impl Op {
+    /// The process object this op addresses, if any.
+    pub fn subject(&self) -> Option<&Ref> {
+        match self {
+            Op::Create { id, .. } => Some(id),
+            Op::Run { p }
+            | Op::Start { p }
+            | Op::Join { p, .. }
+            | Op::IsAlive { p }
+            | Op::Exitcode { p }
+            | Op::Pid { p }
+            | Op::Sentinel { p }
+            | Op::WaitSentinel { p, .. }
+            | Op::Name { p }
+            | Op::SetName { p, .. }
+            | Op::Daemon { p }
+            | Op::SetDaemon { p, .. }
+            | Op::Authkey { p }
+            | Op::SetAuthkey { p, .. }
+            | Op::SerializeAuthkey { p }
+            | Op::Terminate { p }
+            | Op::Kill { p }
+            | Op::Close { p }
+            | Op::Release { p } => Some(p),
+            Op::ActiveChildren
+            | Op::CurrentProcess
+            | Op::ParentProcess
+            | Op::ExceptionHierarchy
+            | Op::Orphans => None,
+        }
+    }
+
+    /// The op's name as in the serde form (`join`, `set-daemon`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Create { .. } => "create",
+            Op::Run { .. } => "run",
+            Op::Start { .. } => "start",
+            Op::Join { .. } => "join",
+            Op::IsAlive { .. } => "is-alive",
+            Op::Exitcode { .. } => "exitcode",
+            Op::Pid { .. } => "pid",
+            Op::Sentinel { .. } => "sentinel",
+            Op::WaitSentinel { .. } => "wait-sentinel",
+            Op::Name { .. } => "name",
+            Op::SetName { .. } => "set-name",
+            Op::Daemon { .. } => "daemon",
+            Op::SetDaemon { .. } => "set-daemon",
+            Op::Authkey { .. } => "authkey",
+            Op::SetAuthkey { .. } => "set-authkey",
+            Op::SerializeAuthkey { .. } => "serialize-authkey",
+            Op::Terminate { .. } => "terminate",
+            Op::Kill { .. } => "kill",
+            Op::Close { .. } => "close",
+            Op::Release { .. } => "release",
+            Op::ActiveChildren => "active-children",
+            Op::CurrentProcess => "current-process",
+            Op::ParentProcess => "parent-process",
+            Op::ExceptionHierarchy => "exception-hierarchy",
+            Op::Orphans => "orphans",
+        }
+    }
+}
+
+/// One op executed at one process.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Step {
+    /// Where the op runs: `main` or a started agent child.
+    pub at: Ref,
+    /// What is asked.
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One compact line, e.g. `main: join p1 timeout_ms=10`.
+        let json = serde_json::to_value(&self.op).unwrap_or_default();
+        write!(f, "{}: {}", self.at, self.op.name())?;
+        if let serde_json::Value::Object(map) = json {
+            for (k, v) in map {
+                if k == "op" {
+                    continue;
+                }
+                match v {
+                    serde_json::Value::String(s) if k == "p" || k == "id" => write!(f, " {s}")?,
+                    other => write!(f, " {k}={other}")?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A value an op returns. Pids and sentinels are opaque to comparison (two
+/// pids match whatever their numbers); the harness checks their stability
+/// separately. The authkey is only ever carried as a fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Value {
+    /// `None`.
+    None,
+    /// A boolean.
+    Bool(bool),
+    /// An integer (exit codes).
+    Int(i64),
+    /// A string (names).
+    Str(String),
+    /// A process id.
+    Pid(u32),
+    /// A sentinel handle (fd number on POSIX).
+    Sentinel(i64),
+    /// An authkey, as [`authkey_fingerprint`] of its bytes.
+    Authkey(String),
+    /// A set of refs (`active_children()`), sorted.
+    Refs(Vec<Ref>),
+}
+
+/// The fingerprint by which an authkey travels: the first 16 hex digits of
+/// the SHA-256 of its bytes. It identifies a key without revealing it.
+pub fn authkey_fingerprint(key: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key);
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Abstract error kinds; adapters map native errors onto these. Messages
+/// are kept in results for people, never compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The object was closed.
+    Closed,
+    /// `start()` on an object that was started already.
+    AlreadyStarted,
+    /// An op that needs a started process on one that was not started.
+    NotStarted,
+    /// An op only the creating process may do, done elsewhere.
+    NotParent,
+    /// A daemonic process tried to start a child.
+    DaemonicChildren,
+    /// `close()` while the process still runs.
+    StillRunning,
+    /// A bad argument (e.g. `group` not None, a name that is no string).
+    InvalidArgument,
+    /// The implementation does not offer this op.
+    Unsupported,
+    /// A value refused to be serialised (the authkey).
+    NotSerializable,
+    /// A native error the adapter could not map; never guessed.
+    Unmapped,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::Closed,
+        ErrorKind::AlreadyStarted,
+        ErrorKind::NotStarted,
+        ErrorKind::NotParent,
+        ErrorKind::DaemonicChildren,
+        ErrorKind::StillRunning,
+        ErrorKind::InvalidArgument,
+        ErrorKind::Unsupported,
+        ErrorKind::NotSerializable,
+        ErrorKind::Unmapped,
+    ];
+}
+
+/// What an op did: a value or an error kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The op returned this value.
+    Ok(Value),
+    /// The op raised an error of this kind.
+    Err(ErrorKind),
+}
+
+impl Outcome {
+    /// `Ok(None)`, what most mutating ops return.
+    pub const NONE: Outcome = Outcome::Ok(Value::None);
+
+    /// Whether the op failed.
+    pub fn is_err(&self) -> bool {
+        matches!(self, Outcome::Err(_))
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Ok(v) => write!(f, "ok {v}"),
+            Outcome::Err(k) => write!(f, "err {}", kebab(k)),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => f.write_str("none"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Pid(_) => f.write_str("<pid>"),
+            Value::Sentinel(_) => f.write_str("<sentinel>"),
+            Value::Authkey(fp) => write!(f, "authkey:{fp}"),
+            Value::Refs(rs) => {
+                let names: Vec<&str> = rs.iter().map(Ref::as_str).collect();
+                write!(f, "[{}]", names.join(","))
+            }
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&kebab(self))
+    }
+}
+
+fn kebab<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "?".to_string(),
+    }
+}
+
+/// What an implementation offers. A clause that needs a missing capability
+/// is reported `precondition-failed`, not `fail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// `terminate()`.
+    Terminate,
+    /// `kill()`.
+    Kill,
+    /// `sentinel`.
+    Sentinel,
+    /// The daemon flag and its rules.
+    Daemon,
+    /// `authkey`.
+    Authkey,
+    /// `close()`.
+    Close,
+    /// `join(timeout)`.
+    JoinTimeout,
+    /// Agent children that serve ops (grandchildren, non-parent ops).
+    Agent,
+    /// Children started by fork inherit the creator's process objects.
+    InheritHandles,
+    /// The fork start method.
+    Fork,
+    /// The `group` constructor argument.
+    GroupArg,
+    /// `run()` in the current process.
+    Run,
+    /// The exception hierarchy (ProcessError and its subclasses).
+    Exceptions,
+    /// The runner can observe orphaned processes (a subreaper).
+    Orphans,
+    /// Serialising the authkey can be attempted.
+    AuthkeySerialize,
+}
+
+/// How binding a clause is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Documented: every implementation must honour it.
+    Must,
+    /// Recommended; a failure is reported but weighs less.
+    Should,
+    /// Implementation-defined: the model allows every reasonable outcome
+    /// and the clause's note says what CPython does.
+    Impl,
+}
+
+/// One rule of the spec, from `spec/clauses.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clause {
+    /// Stable slug, `area.rule`.
+    pub id: String,
+    /// How binding it is.
+    pub level: Level,
+    /// The sentence it comes from, verbatim (whitespace aside).
+    pub quote: String,
+    /// Where the quote is: a doc anchor.
+    pub source: String,
+    /// Capabilities needed to check it.
+    #[serde(default)]
+    pub needs: Vec<Capability>,
+    /// What implementations (CPython) really do, where it matters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

@@ -1,0 +1,78 @@
+//! The model's own properties: total, pure, errors change nothing; and the
+//! snapshot spec (its transition table).
+
+use procspec_spec::model::{transition, World};
+use procspec_spec::vocab::{Op, Ref, Step, Target};
+use proptest::prelude::*;
+
+fn r(s: &str) -> Ref {
+    Ref::from(s)
+}
+
+fn target() -> impl Strategy<Value = Target> {
+    prop_oneof![
+        (0u8..4).prop_map(|code| Target::Exit { code }),
+        Just(Target::Return),
+        Just(Target::Raise),
+        Just(Target::Block),
+        Just(Target::IgnoreSigterm),
+        Just(Target::Agent),
+    ]
+}
+
+fn any_ref() -> impl Strategy<Value = Ref> {
+    prop_oneof![Just(r("main")), (1usize..5).prop_map(Ref::nth)]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let p = || (1usize..5).prop_map(Ref::nth);
+    prop_oneof![
+        (p(), proptest::option::of(any::<bool>()), target()).prop_map(|(id, daemon, target)| {
+            Op::Create { id, name: None, daemon, target, group: None }
+        }),
+        p().prop_map(|p| Op::Start { p }),
+        (any_ref(), proptest::option::of(0u64..20)).prop_map(|(p, timeout_ms)| Op::Join { p, timeout_ms }),
+        any_ref().prop_map(|p| Op::IsAlive { p }),
+        any_ref().prop_map(|p| Op::Exitcode { p }),
+        p().prop_map(|p| Op::Terminate { p }),
+        p().prop_map(|p| Op::Kill { p }),
+        p().prop_map(|p| Op::Close { p }),
+        p().prop_map(|p| Op::Release { p }),
+        (p(), any::<bool>()).prop_map(|(p, value)| Op::SetDaemon { p, value }),
+        p().prop_map(|p| Op::Sentinel { p }),
+        (p(), 0u64..5).prop_map(|(p, timeout_ms)| Op::WaitSentinel { p, timeout_ms }),
+        p().prop_map(|p| Op::Name { p }),
+        p().prop_map(|p| Op::Authkey { p }),
+        p().prop_map(|p| Op::Run { p }),
+        Just(Op::ActiveChildren),
+        Just(Op::Orphans),
+        Just(Op::ParentProcess),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    (any_ref(), op()).prop_map(|(at, op)| Step { at, op })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Total: any sequence of steps, valid or not, gets an answer; every
+    /// error arm leaves the world as it was; every valid step has an arm.
+    #[test]
+    fn total_and_errors_change_nothing(steps in proptest::collection::vec(step(), 1..40),
+                                       inherit in any::<bool>(),
+                                       pick in proptest::collection::vec(any::<usize>(), 40)) {
+        let mut world = World::new(inherit);
+        for (i, s) in steps.iter().enumerate() {
+            let Ok(arms) = transition(&world, s) else { continue };
+            prop_assert!(!arms.is_empty(), "no arm for {s}");
+            for a in &arms {
+                if a.expect.is_err() {
+                    prop_assert_eq!(&a.next, &world, "error arm of {} changed the world", s);
+                }
+            }
+            world = arms[pick[i] % arms.len()].next.clone();
+        }
+    }
+}
