@@ -132,9 +132,8 @@ impl Case {
         let inherit = self.all_needs().contains(&Capability::InheritHandles);
         let mut world = World::new(inherit);
         for s in &self.steps {
-            let arms = model::transition(&world, &s.step).map_err(|e| {
-                SpecError::invalid(path, s.line, format!("step `{}`: {e}", s.step))
-            })?;
+            let arms = model::transition(&world, &s.step)
+                .map_err(|e| SpecError::invalid(path, s.line, format!("step `{}`: {e}", s.step)))?;
             let arm = match &s.expect {
                 Some(o) => model::follow(&arms, o, None).ok_or_else(|| {
                     let allowed: Vec<String> = arms.iter().map(|a| a.expect.to_string()).collect();

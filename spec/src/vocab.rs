@@ -191,6 +191,38 @@ impl Op {
         }
     }
 
+    /// The capabilities an implementation needs to be asked this op.
+    pub fn needs(&self) -> Vec<Capability> {
+        use Capability as C;
+        match self {
+            Op::Create { target, group, .. } => {
+                let mut v = Vec::new();
+                if *target == Target::Agent {
+                    v.push(C::Agent);
+                }
+                if group.is_some() {
+                    v.push(C::GroupArg);
+                }
+                v
+            }
+            Op::Run { .. } => vec![C::Run],
+            Op::Join {
+                timeout_ms: Some(_),
+                ..
+            } => vec![C::JoinTimeout],
+            Op::Sentinel { .. } | Op::WaitSentinel { .. } => vec![C::Sentinel],
+            Op::Daemon { .. } | Op::SetDaemon { .. } => vec![C::Daemon],
+            Op::Authkey { .. } | Op::SetAuthkey { .. } => vec![C::Authkey],
+            Op::SerializeAuthkey { .. } => vec![C::Authkey, C::AuthkeySerialize],
+            Op::Terminate { .. } => vec![C::Terminate],
+            Op::Kill { .. } => vec![C::Kill],
+            Op::Close { .. } => vec![C::Close],
+            Op::ExceptionHierarchy => vec![C::Exceptions],
+            Op::Orphans => vec![C::Orphans],
+            _ => Vec::new(),
+        }
+    }
+
     /// The op's name as in the serde form (`join`, `set-daemon`, ...).
     pub fn name(&self) -> &'static str {
         match self {

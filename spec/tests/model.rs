@@ -28,10 +28,17 @@ fn op() -> impl Strategy<Value = Op> {
     let p = || (1usize..5).prop_map(Ref::nth);
     prop_oneof![
         (p(), proptest::option::of(any::<bool>()), target()).prop_map(|(id, daemon, target)| {
-            Op::Create { id, name: None, daemon, target, group: None }
+            Op::Create {
+                id,
+                name: None,
+                daemon,
+                target,
+                group: None,
+            }
         }),
         p().prop_map(|p| Op::Start { p }),
-        (any_ref(), proptest::option::of(0u64..20)).prop_map(|(p, timeout_ms)| Op::Join { p, timeout_ms }),
+        (any_ref(), proptest::option::of(0u64..20))
+            .prop_map(|(p, timeout_ms)| Op::Join { p, timeout_ms }),
         any_ref().prop_map(|p| Op::IsAlive { p }),
         any_ref().prop_map(|p| Op::Exitcode { p }),
         p().prop_map(|p| Op::Terminate { p }),

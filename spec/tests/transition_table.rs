@@ -20,7 +20,13 @@ fn at(at: &str, op: Op) -> Step {
 }
 
 fn create(id: &str, target: Target, daemon: Option<bool>) -> Op {
-    Op::Create { id: r(id), name: None, daemon, target, group: None }
+    Op::Create {
+        id: r(id),
+        name: None,
+        daemon,
+        target,
+        group: None,
+    }
 }
 
 /// The ops of the table, addressed to `p`.
@@ -28,19 +34,37 @@ fn ops(p: &str) -> Vec<Op> {
     let p = || r(p);
     vec![
         Op::Start { p: p() },
-        Op::Join { p: p(), timeout_ms: None },
-        Op::Join { p: p(), timeout_ms: Some(10) },
+        Op::Join {
+            p: p(),
+            timeout_ms: None,
+        },
+        Op::Join {
+            p: p(),
+            timeout_ms: Some(10),
+        },
         Op::IsAlive { p: p() },
         Op::Exitcode { p: p() },
         Op::Pid { p: p() },
         Op::Sentinel { p: p() },
-        Op::WaitSentinel { p: p(), timeout_ms: 0 },
+        Op::WaitSentinel {
+            p: p(),
+            timeout_ms: 0,
+        },
         Op::Name { p: p() },
-        Op::SetName { p: p(), name: "renamed".into() },
+        Op::SetName {
+            p: p(),
+            name: "renamed".into(),
+        },
         Op::Daemon { p: p() },
-        Op::SetDaemon { p: p(), value: true },
+        Op::SetDaemon {
+            p: p(),
+            value: true,
+        },
         Op::Authkey { p: p() },
-        Op::SetAuthkey { p: p(), key_hex: "6b6b6b6b".into() },
+        Op::SetAuthkey {
+            p: p(),
+            key_hex: "6b6b6b6b".into(),
+        },
         Op::SerializeAuthkey { p: p() },
         Op::Terminate { p: p() },
         Op::Kill { p: p() },
@@ -102,28 +126,55 @@ fn start(p: &str) -> Step {
 
 #[test]
 fn created() {
-    check("created", &[at("main", create("p1", Target::Block, None))], "main", "p1", false);
+    check(
+        "created",
+        &[at("main", create("p1", Target::Block, None))],
+        "main",
+        "p1",
+        false,
+    );
 }
 
 #[test]
 fn created_daemon() {
-    check("created-daemon", &[at("main", create("p1", Target::Block, Some(true)))], "main", "p1", false);
+    check(
+        "created-daemon",
+        &[at("main", create("p1", Target::Block, Some(true)))],
+        "main",
+        "p1",
+        false,
+    );
 }
 
 #[test]
 fn running() {
-    check("running", &[at("main", create("p1", Target::Block, None)), start("p1")], "main", "p1", false);
+    check(
+        "running",
+        &[at("main", create("p1", Target::Block, None)), start("p1")],
+        "main",
+        "p1",
+        false,
+    );
 }
 
 #[test]
 fn running_ignoring_sigterm() {
-    let prefix = [at("main", create("p1", Target::IgnoreSigterm, None)), start("p1")];
+    let prefix = [
+        at("main", create("p1", Target::IgnoreSigterm, None)),
+        start("p1"),
+    ];
     check("running-ignoring-sigterm", &prefix, "main", "p1", false);
 }
 
 #[test]
 fn running_agent() {
-    check("running-agent", &[at("main", create("p1", Target::Agent, None)), start("p1")], "main", "p1", false);
+    check(
+        "running-agent",
+        &[at("main", create("p1", Target::Agent, None)), start("p1")],
+        "main",
+        "p1",
+        false,
+    );
 }
 
 #[test]
@@ -141,7 +192,13 @@ fn exited_joined() {
     let prefix = [
         at("main", create("p1", Target::Exit { code: 3 }, None)),
         start("p1"),
-        at("main", Op::Join { p: r("p1"), timeout_ms: None }),
+        at(
+            "main",
+            Op::Join {
+                p: r("p1"),
+                timeout_ms: None,
+            },
+        ),
     ];
     check("exited-joined", &prefix, "main", "p1", false);
 }
@@ -158,7 +215,10 @@ fn terminated() {
 
 #[test]
 fn closed_before_start() {
-    let prefix = [at("main", create("p1", Target::Block, None)), at("main", Op::Close { p: r("p1") })];
+    let prefix = [
+        at("main", create("p1", Target::Block, None)),
+        at("main", Op::Close { p: r("p1") }),
+    ];
     check("closed-before-start", &prefix, "main", "p1", false);
 }
 
@@ -167,7 +227,13 @@ fn closed_after_exit() {
     let prefix = [
         at("main", create("p1", Target::Return, None)),
         start("p1"),
-        at("main", Op::Join { p: r("p1"), timeout_ms: None }),
+        at(
+            "main",
+            Op::Join {
+                p: r("p1"),
+                timeout_ms: None,
+            },
+        ),
         at("main", Op::Close { p: r("p1") }),
     ];
     check("closed-after-exit", &prefix, "main", "p1", false);

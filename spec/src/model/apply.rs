@@ -13,7 +13,9 @@ use std::collections::BTreeSet;
 pub fn transition(world: &World, step: &Step) -> Result<Vec<Arm>, Invalid> {
     let at = &step.at;
     if !world.serves(at) {
-        return Err(Invalid(format!("{at} does not serve ops (not a running agent)")));
+        return Err(Invalid(format!(
+            "{at} does not serve ops (not a running agent)"
+        )));
     }
     let mut t = Builder::new(world);
     match &step.op {
@@ -81,7 +83,11 @@ impl<'w> Builder<'w> {
         self.arm(Expect::Is(Outcome::Ok(v)), Some(clause), next);
     }
     fn err(&mut self, k: ErrorKind, clause: &'static str) {
-        self.arm(Expect::Is(Outcome::Err(k)), Some(clause), self.world.clone());
+        self.arm(
+            Expect::Is(Outcome::Err(k)),
+            Some(clause),
+            self.world.clone(),
+        );
     }
     fn finish(self) -> Vec<Arm> {
         let mut out: Vec<Arm> = Vec::new();
@@ -386,7 +392,11 @@ fn join(
     }
     match (life, timeout_ms) {
         (Some(Life::Exiting(codes)), None) => {
-            t.ok_then(Value::None, "join.blocks", set_life(w, p, Life::Exited(codes)));
+            t.ok_then(
+                Value::None,
+                "join.blocks",
+                set_life(w, p, Life::Exited(codes)),
+            );
         }
         (Some(Life::Exiting(_)), Some(_)) => t.ok(Value::None, "join.timeout"),
         (Some(Life::Exited(_)), _) => t.ok(Value::None, "join.many-times"),
@@ -467,7 +477,9 @@ fn wait_sentinel(
     life: Option<Life>,
 ) -> Result<(), Invalid> {
     if !own {
-        return Err(Invalid("waiting on a sentinel at a non-parent is not modelled".into()));
+        return Err(Invalid(
+            "waiting on a sentinel at a non-parent is not modelled".into(),
+        ));
     }
     if !h.started {
         t.err(ErrorKind::NotStarted, "sentinel.before-start");
@@ -567,17 +579,29 @@ fn close(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool, life: Option
     match life {
         Some(Life::Exiting(codes)) => {
             t.err(ErrorKind::StillRunning, "close.requires-exit");
-            t.ok_then(Value::None, "close.releases", closed(Some(Life::Exited(codes))));
+            t.ok_then(
+                Value::None,
+                "close.releases",
+                closed(Some(Life::Exited(codes))),
+            );
         }
         Some(Life::Exited(_)) | None => t.ok_then(Value::None, "close.releases", closed(None)),
         Some(_) => t.err(ErrorKind::StillRunning, "close.requires-exit"),
     }
 }
 
-fn release(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>) -> Result<(), Invalid> {
+fn release(
+    t: &mut Builder,
+    p: &Ref,
+    h: &Handle,
+    own: bool,
+    life: Option<Life>,
+) -> Result<(), Invalid> {
     let w = t.world;
     if !own {
-        return Err(Invalid(format!("only {p}'s creator holds its release pipe")));
+        return Err(Invalid(format!(
+            "only {p}'s creator holds its release pipe"
+        )));
     }
     if !h.started {
         return Err(Invalid(format!("{p} was not started: nothing to release")));
@@ -641,7 +665,9 @@ fn parent_process(t: &mut Builder, at: &Ref) {
 fn orphans(t: &mut Builder, at: &Ref) -> Result<(), Invalid> {
     let w = t.world;
     if !at.is_main() {
-        return Err(Invalid("orphans are observed by the runner, at main".into()));
+        return Err(Invalid(
+            "orphans are observed by the runner, at main".into(),
+        ));
     }
     let (mut sure, mut maybe) = (0i64, 0i64);
     for x in w.procs.values() {
@@ -656,7 +682,11 @@ fn orphans(t: &mut Builder, at: &Ref) -> Result<(), Invalid> {
         }
     }
     for n in sure..=sure + maybe {
-        t.arm(Expect::Is(Outcome::Ok(Value::Int(n))), Some("terminate.orphans"), w.clone());
+        t.arm(
+            Expect::Is(Outcome::Ok(Value::Int(n))),
+            Some("terminate.orphans"),
+            w.clone(),
+        );
     }
     Ok(())
 }

@@ -1,0 +1,113 @@
+//! The adapter contract: what an implementation provides to be checked.
+//!
+//! An adapter executes [`Step`]s, each an op at a process of the run
+//! (`main` or an agent child), and answers with an [`Observed`] outcome. It
+//! never judges: comparing with the model is the checker's job. Adapters for
+//! other languages speak the wire protocol of `spec/INTERPRETING.md`
+//! through [`crate::remote::RemoteAdapter`].
+
+use procspec_spec::vocab::{Capability, Outcome, Step};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// Who the implementation is, as told by its adapter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdapterInfo {
+    /// Implementation name (`procspec-reference`, `cpython`, ...).
+    pub implementation: String,
+    /// Its version.
+    pub version: String,
+    /// `fork`, `spawn`, `forkserver`.
+    pub start_method: String,
+    /// What it offers.
+    pub capabilities: Vec<Capability>,
+    /// Wire protocol version, 0 for in-process adapters.
+    pub protocol_version: u32,
+}
+
+impl AdapterInfo {
+    /// Whether it offers `cap`.
+    pub fn has(&self, cap: Capability) -> bool {
+        self.capabilities.contains(&cap)
+    }
+}
+
+/// A native error, kept for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NativeError {
+    /// The native type (`AssertionError`, `NotParent`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its message.
+    pub message: String,
+}
+
+/// What an op did, as the adapter saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    /// The abstract outcome.
+    pub outcome: Outcome,
+    /// The native error behind an `Err` outcome, if known.
+    pub native: Option<NativeError>,
+}
+
+impl Observed {
+    /// An outcome with no native detail.
+    pub fn plain(outcome: Outcome) -> Observed {
+        Observed {
+            outcome,
+            native: None,
+        }
+    }
+}
+
+/// An op that did not produce an outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdapterFailure {
+    /// No answer within the deadline; the adapter was reset (or killed).
+    Timeout {
+        /// The op, rendered.
+        op: String,
+        /// How long the runner waited.
+        after: Duration,
+    },
+    /// The adapter died, or answered nonsense.
+    Crash {
+        /// What happened, with the offending line quoted where there was one.
+        message: String,
+    },
+}
+
+impl fmt::Display for AdapterFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AdapterFailure::Timeout { op, after } => {
+                write!(f, "`{op}` did not answer within {} ms", after.as_millis())
+            }
+            AdapterFailure::Crash { message } => write!(f, "adapter crashed: {message}"),
+        }
+    }
+}
+
+/// An implementation under test.
+pub trait Adapter {
+    /// Who it is and what it offers.
+    fn info(&self) -> &AdapterInfo;
+
+    /// Execute one step and report what happened. Every call returns within
+    /// the adapter's deadline: a hung op is a [`AdapterFailure::Timeout`].
+    fn apply(&mut self, step: &Step) -> Result<Observed, AdapterFailure>;
+
+    /// Forget the run: kill and reap every process it started (agents and
+    /// their descendants included) and drop every ref, so that the next run
+    /// starts from the model's initial world.
+    fn reset(&mut self) -> Result<(), AdapterFailure>;
+
+    /// Pids of the runner's direct children that belong to the adapter
+    /// itself (its server process, the main-level children of an in-process
+    /// adapter): the leak guard and the orphan count leave these out.
+    fn own_pids(&self) -> Vec<u32> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,168 @@
+//! The case runner: loads `cases/**/*.toml` and runs each case against an
+//! adapter, under the leak guard.
+
+use crate::adapter::Adapter;
+use crate::check::{Checker, Coverage, Stop};
+use crate::guard::LeakGuard;
+use procspec_spec::case::{parse_case, Case};
+use procspec_spec::results::{CaseResult, ResultKind, Status};
+use procspec_spec::vocab::Capability;
+use procspec_spec::SpecError;
+use std::path::{Path, PathBuf};
+
+/// A case and the file it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedCase {
+    /// The case.
+    pub case: Case,
+    /// Its file.
+    pub path: PathBuf,
+}
+
+/// Every case file under `dir`, sorted by id; each parsed and checked
+/// against the model. The first bad file is an error naming file and line.
+pub fn load_cases(dir: &Path) -> Result<Vec<LoadedCase>, SpecError> {
+    let mut files = Vec::new();
+    collect(dir, &mut files)
+        .map_err(|e| SpecError::invalid(&dir.display().to_string(), 0, e.to_string()))?;
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        out.push(load_case(dir, &path)?);
+    }
+    Ok(out)
+}
+
+/// One case file; its id is its path under `root` without `.toml`.
+pub fn load_case(root: &Path, path: &Path) -> Result<LoadedCase, SpecError> {
+    let shown = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| SpecError::invalid(&shown, 0, e.to_string()))?;
+    let id = case_id(root, path);
+    let case = parse_case(&text, &shown, &id)?;
+    case.validate(&shown)?;
+    Ok(LoadedCase {
+        case,
+        path: path.to_path_buf(),
+    })
+}
+
+/// `cases/start/twice.toml` under `cases/` is `start/twice`.
+pub fn case_id(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let s = rel.with_extension("").to_string_lossy().replace('\\', "/");
+    s.trim_start_matches('/').to_string()
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The capabilities a case needs that the adapter lacks: its clauses',
+/// its own, and its ops'.
+pub fn missing_capabilities(case: &Case, has: &[Capability]) -> Vec<Capability> {
+    let mut needs = case.all_needs();
+    for s in &case.steps {
+        needs.extend(s.step.op.needs());
+    }
+    needs.sort();
+    needs.dedup();
+    needs.retain(|c| !has.contains(c));
+    needs
+}
+
+/// Run one case; the adapter is reset afterwards and the leak guard checks
+/// that nothing was left behind.
+pub fn run_case<A: Adapter + ?Sized>(adapter: &mut A, case: &Case) -> (CaseResult, Coverage) {
+    let mut result = CaseResult {
+        id: case.id.clone(),
+        kind: ResultKind::Case,
+        clauses: case.clauses.clone(),
+        status: Status::Pass,
+        expected: Vec::new(),
+        observed: None,
+        message: None,
+        ops: Vec::new(),
+    };
+    let missing = missing_capabilities(case, &adapter.info().capabilities);
+    if !missing.is_empty() {
+        result.status = Status::PreconditionFailed;
+        result.message = Some(format!("the implementation lacks {missing:?}"));
+        return (result, Coverage::default());
+    }
+    let guard = LeakGuard::start();
+    let inherit = adapter.info().has(Capability::InheritHandles);
+    let (stop, records, coverage) = {
+        let mut checker = Checker::new(adapter, inherit);
+        let mut stop = None;
+        for s in &case.steps {
+            if let Err(e) = checker.step(&s.step, s.expect.as_ref()) {
+                stop = Some(e);
+                break;
+            }
+        }
+        (
+            stop,
+            std::mem::take(&mut checker.records),
+            checker.coverage.clone(),
+        )
+    };
+    result.ops = records;
+    if let Some(stop) = stop {
+        apply_stop(&mut result, stop);
+    }
+    finish(adapter, &guard, &mut result);
+    (result, coverage)
+}
+
+/// Record why a run of steps stopped.
+pub fn apply_stop(result: &mut CaseResult, stop: Stop) {
+    match stop {
+        Stop::Mismatch(m) => {
+            result.status = Status::Fail;
+            result.clauses = vec![m.clause];
+            result.expected = m.expected;
+            result.observed = Some(m.observed);
+            result.message = Some(m.message);
+        }
+        Stop::Adapter(f) => {
+            result.status = match f {
+                crate::AdapterFailure::Timeout { .. } => Status::Timeout,
+                crate::AdapterFailure::Crash { .. } => Status::Crash,
+            };
+            result.message = Some(f.to_string());
+        }
+        Stop::Invalid(m) => {
+            result.status = Status::Crash;
+            result.message = Some(format!("the model cannot run this step: {m}"));
+        }
+    }
+}
+
+/// Reset the adapter and check for leaks: a leak fails the result.
+pub fn finish<A: Adapter + ?Sized>(
+    adapter: &mut A,
+    guard: &LeakGuard,
+    result: &mut CaseResult,
+) -> crate::guard::Leaks {
+    if let Err(e) = adapter.reset() {
+        if result.status == Status::Pass {
+            result.status = Status::Crash;
+            result.message = Some(format!("reset failed: {e}"));
+        }
+    }
+    let leaks = guard.finish(&adapter.own_pids());
+    if !leaks.is_empty() && result.status == Status::Pass {
+        result.status = Status::Fail;
+        result.message = Some(leaks.describe());
+    }
+    leaks
+}

@@ -1,0 +1,30 @@
+//! procspec's harness: it drives an implementation of the
+//! `multiprocessing.Process` lifecycle through hand-written cases and
+//! random operation sequences over trees of real processes, and holds every
+//! outcome to the model of `procspec-spec`.
+//!
+//! - [`adapter`]: the contract an implementation provides ([`Adapter`]).
+//! - [`reference_adapter`]: procspec's own Rust implementation, in process.
+//! - [`remote`]: any implementation that speaks the wire protocol
+//!   (`spec/INTERPRETING.md`), such as the CPython adapter in `fixtures/`.
+//! - [`check`]: the checker, step by step against the model.
+//! - [`cases`]: the case files and their runner.
+//! - [`machine`]: the proptest state machine.
+//! - [`guard`]: the leak guard (subreaper, descendants, zombies, fds).
+//! - [`run`]: a whole conformance run of one implementation, to a
+//!   [`procspec_spec::results::RunReport`].
+//!
+//! **Invariant:** the harness never decides what is allowed; the model does.
+//! Everything platform-specific is in `sys/`.
+
+pub mod adapter;
+pub mod cases;
+pub mod check;
+pub mod guard;
+pub mod machine;
+pub mod reference_adapter;
+pub mod remote;
+pub mod run;
+mod sys;
+
+pub use adapter::{Adapter, AdapterFailure, AdapterInfo, NativeError, Observed};

@@ -1,0 +1,490 @@
+//! The state machine: random, shrinkable sequences of steps over trees of
+//! real processes, every outcome held to the model.
+//!
+//! Generation uses `proptest-state-machine`'s [`ReferenceStateMachine`]
+//! with the model as the reference: at each point it lists every step the
+//! model can run and the implementation offers (legal *and* illegal ops:
+//! starting twice, joining from a non-parent, closing a running child ...),
+//! weighted so that runs reach deep states (three-level trees, daemonic
+//! agents, released, terminated and SIGTERM-ignoring children, closed
+//! objects) without starving on terminal ones. The reference world follows
+//! the model's first allowed outcome, which is always the one that learns
+//! least; the checker then follows what the implementation really answers,
+//! and a generated step that the real run made impossible is skipped.
+//!
+//! The sequences are driven by proptest's own [`TestRunner`], so a failure
+//! is shrunk to a minimal sequence and comes back as data (clause, ops,
+//! expected and observed), not as a panic.
+
+use crate::adapter::Adapter;
+use crate::cases::{apply_stop, finish};
+use crate::check::{Checker, Coverage, Stop};
+use crate::guard::LeakGuard;
+use procspec_spec::model::{transition, Life, World};
+use procspec_spec::results::{CaseResult, ResultKind, Status};
+use procspec_spec::vocab::{Capability, Op, Ref, Step, Target};
+use proptest::prelude::*;
+use proptest::strategy::Union;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest_state_machine::ReferenceStateMachine;
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+/// How a state-machine run is shaped.
+#[derive(Debug, Clone)]
+pub struct MachineConfig {
+    /// What the implementation offers: only ops it offers are generated.
+    pub capabilities: Vec<Capability>,
+    /// How many sequences to run.
+    pub sequences: u32,
+    /// The longest sequence.
+    pub max_steps: usize,
+    /// The most process objects in one sequence.
+    pub max_objects: usize,
+    /// The seed: the same seed, the same sequences.
+    pub seed: u64,
+    /// Where shrunk failures are written as case files (None: not kept).
+    pub regressions: Option<PathBuf>,
+}
+
+impl MachineConfig {
+    /// Defaults for `capabilities`; `PROPTEST_CASES` sets the sequence count.
+    pub fn new(capabilities: Vec<Capability>) -> MachineConfig {
+        let sequences = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(24);
+        MachineConfig {
+            capabilities,
+            sequences,
+            max_steps: 24,
+            max_objects: 6,
+            seed: 0x5eed,
+            regressions: None,
+        }
+    }
+}
+
+/// The generator's state: the model's world and what may be generated.
+#[derive(Debug, Clone)]
+pub struct GenState {
+    /// The world, following the first allowed outcome of every step.
+    pub world: World,
+    /// Objects created so far (the next ref is `p<created+1>`).
+    pub created: usize,
+    config: Rc<MachineConfig>,
+}
+
+thread_local! {
+    /// `init_state` is a plain function: the config of the run being
+    /// generated reaches it through this slot, set by [`run_machine`].
+    static CONFIG: RefCell<Option<Rc<MachineConfig>>> = const { RefCell::new(None) };
+}
+
+/// The reference state machine over the model.
+pub struct Model;
+
+impl ReferenceStateMachine for Model {
+    type State = GenState;
+    type Transition = Step;
+
+    fn init_state() -> BoxedStrategy<GenState> {
+        let config = CONFIG
+            .with(|c| c.borrow().clone())
+            .unwrap_or_else(|| Rc::new(MachineConfig::new(Vec::new())));
+        let inherit = config.capabilities.contains(&Capability::InheritHandles);
+        Just(GenState {
+            world: World::new(inherit),
+            created: 0,
+            config,
+        })
+        .boxed()
+    }
+
+    fn transitions(state: &GenState) -> BoxedStrategy<Step> {
+        let candidates = candidates(state);
+        Union::new_weighted(
+            candidates
+                .into_iter()
+                .map(|(w, s)| (w, Just(s).boxed()))
+                .collect(),
+        )
+        .boxed()
+    }
+
+    fn apply(mut state: GenState, step: &Step) -> GenState {
+        if let Ok(arms) = transition(&state.world, step) {
+            state.world = arms[0].next.clone();
+        }
+        if matches!(step.op, Op::Create { .. }) {
+            state.created += 1;
+        }
+        state
+    }
+
+    fn preconditions(state: &GenState, step: &Step) -> bool {
+        transition(&state.world, step).is_ok() && offered(&state.config, &step.op)
+    }
+}
+
+fn offered(config: &MachineConfig, op: &Op) -> bool {
+    op.needs().iter().all(|c| config.capabilities.contains(c))
+}
+
+/// Depth of a process in the tree (main is 0).
+fn depth(world: &World, at: &Ref) -> usize {
+    let mut d = 0;
+    let mut cur = at.clone();
+    while let Some(p) = world.procs.get(&cur) {
+        d += 1;
+        cur = p.parent.clone();
+    }
+    d
+}
+
+/// Every step the generator may take from `state`, with its weight.
+fn candidates(state: &GenState) -> Vec<(u32, Step)> {
+    let w = &state.world;
+    let cfg = &state.config;
+    let mut out: Vec<(u32, Step)> = Vec::new();
+    let mut push = |weight: u32, at: &Ref, op: Op| {
+        let step = Step { at: at.clone(), op };
+        if weight > 0 && offered(cfg, &step.op) && transition(w, &step).is_ok() {
+            out.push((weight, step));
+        }
+    };
+    let mut serving: Vec<Ref> = vec![Ref::main()];
+    serving.extend(
+        w.procs
+            .iter()
+            .filter(|(_, p)| p.life == Life::Serving)
+            .map(|(r, _)| r.clone()),
+    );
+    let live = w.procs.values().filter(|p| p.life.is_running()).count();
+    for at in &serving {
+        if state.created < cfg.max_objects {
+            let id = Ref::nth(state.created + 1);
+            let agent_weight = if depth(w, at) < 2 { 4 } else { 0 };
+            let targets = [
+                (5, Target::Block),
+                (agent_weight, Target::Agent),
+                (2, Target::Exit { code: 3 }),
+                (1, Target::Return),
+                (1, Target::Raise),
+                (2, Target::IgnoreSigterm),
+            ];
+            for (weight, target) in targets {
+                for daemon in [None, Some(true)] {
+                    let weight = if daemon.is_some() { weight } else { weight * 2 };
+                    let op = Op::Create {
+                        id: id.clone(),
+                        name: None,
+                        daemon,
+                        target: target.clone(),
+                        group: None,
+                    };
+                    push(weight, at, op);
+                }
+            }
+        }
+        push(1, at, Op::ActiveChildren);
+        push(1, at, Op::ParentProcess);
+        push(
+            1,
+            at,
+            Op::Join {
+                p: at.clone(),
+                timeout_ms: Some(0),
+            },
+        );
+        push(1, at, Op::IsAlive { p: at.clone() });
+        push(1, at, Op::Name { p: at.clone() });
+        push(1, at, Op::Authkey { p: at.clone() });
+    }
+    push(1, &Ref::main(), Op::Orphans);
+    for (holder, p) in w.handles.keys() {
+        if !serving.contains(holder) {
+            continue;
+        }
+        let p = || p.clone();
+        // Release more when many children run, so trees do not only grow.
+        let release = if live > 2 { 6 } else { 3 };
+        let ops = [
+            (8, Op::Start { p: p() }),
+            (release, Op::Release { p: p() }),
+            (3, Op::IsAlive { p: p() }),
+            (3, Op::Exitcode { p: p() }),
+            (
+                3,
+                Op::Join {
+                    p: p(),
+                    timeout_ms: None,
+                },
+            ),
+            (
+                2,
+                Op::Join {
+                    p: p(),
+                    timeout_ms: Some(5),
+                },
+            ),
+            (2, Op::Terminate { p: p() }),
+            (1, Op::Kill { p: p() }),
+            (3, Op::Close { p: p() }),
+            (
+                1,
+                Op::SetDaemon {
+                    p: p(),
+                    value: true,
+                },
+            ),
+            (1, Op::Daemon { p: p() }),
+            (1, Op::Name { p: p() }),
+            (
+                1,
+                Op::SetName {
+                    p: p(),
+                    name: "renamed".into(),
+                },
+            ),
+            (1, Op::Pid { p: p() }),
+            (1, Op::Sentinel { p: p() }),
+            (
+                1,
+                Op::WaitSentinel {
+                    p: p(),
+                    timeout_ms: 5,
+                },
+            ),
+            (1, Op::Authkey { p: p() }),
+            (
+                1,
+                Op::SetAuthkey {
+                    p: p(),
+                    key_hex: "6b6579".into(),
+                },
+            ),
+            (1, Op::SerializeAuthkey { p: p() }),
+            (1, Op::Run { p: p() }),
+        ];
+        for (weight, op) in ops {
+            push(weight, holder, op);
+        }
+    }
+    if out.is_empty() {
+        // Always something to do: observing main is valid in every world.
+        out.push((
+            1,
+            Step {
+                at: Ref::main(),
+                op: Op::ActiveChildren,
+            },
+        ));
+    }
+    out
+}
+
+/// What a state-machine run produced.
+#[derive(Debug, Clone, Default)]
+pub struct MachineRun {
+    /// Sequences run (shrinking attempts included).
+    pub sequences: u64,
+    /// Steps executed.
+    pub steps: u64,
+    /// The shrunk failure, if any: an ordinary result with the minimal ops.
+    pub failure: Option<CaseResult>,
+    /// What the run exercised.
+    pub coverage: Coverage,
+    /// Leaks found by the guard over the run.
+    pub leaks: procspec_spec::results::LeakCounts,
+}
+
+/// Run the state machine against `adapter`.
+pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig) -> MachineRun {
+    let config = Rc::new(config.clone());
+    CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
+    let inherit = config.capabilities.contains(&Capability::InheritHandles);
+    let strategy = Model::sequential_strategy(1..=config.max_steps);
+    let proptest_config = Config {
+        cases: config.sequences,
+        failure_persistence: None,
+        max_shrink_iters: 256,
+        ..Config::default()
+    };
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&config.seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        proptest_config,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    );
+    let adapter = RefCell::new(adapter);
+    let run = RefCell::new(MachineRun::default());
+    let last_failure: RefCell<Option<CaseResult>> = RefCell::new(None);
+
+    let outcome = runner.run(&strategy, |(_, steps, seen)| {
+        let mut adapter = adapter.borrow_mut();
+        let mut result = sequence_result(0);
+        let guard = LeakGuard::start();
+        let (stop, records, coverage, executed) = {
+            let mut checker = Checker::new(&mut **adapter, inherit);
+            let mut stop = None;
+            let mut executed = 0u64;
+            for (i, step) in steps.iter().enumerate() {
+                if let Some(seen) = &seen {
+                    seen.store(i + 1, std::sync::atomic::Ordering::SeqCst);
+                }
+                if !checker.can_run(step) {
+                    continue;
+                }
+                executed += 1;
+                if let Err(e) = checker.step(step, None) {
+                    stop = Some(e);
+                    break;
+                }
+            }
+            (
+                stop,
+                std::mem::take(&mut checker.records),
+                checker.coverage.clone(),
+                executed,
+            )
+        };
+        result.ops = records;
+        let failed = stop.is_some();
+        if let Some(stop) = stop {
+            apply_stop(&mut result, stop);
+        }
+        let leaks = finish(&mut **adapter, &guard, &mut result);
+        let mut run = run.borrow_mut();
+        run.sequences += 1;
+        run.steps += executed;
+        run.coverage.merge(&coverage);
+        leaks.add_to(&mut run.leaks);
+        if failed || result.status != Status::Pass {
+            let reason = format!(
+                "{}: {}",
+                result.clauses.join(","),
+                result.message.clone().unwrap_or_default()
+            );
+            *last_failure.borrow_mut() = Some(result);
+            return Err(TestCaseError::fail(reason));
+        }
+        Ok(())
+    });
+
+    let mut run = run.into_inner();
+    if let Err(TestError::Fail(_, (_, minimal, _))) = outcome {
+        // Replay the minimal sequence once more to record its outcomes.
+        let mut adapter = adapter.into_inner();
+        let mut result = replay(&mut *adapter, &minimal, inherit);
+        if result.status == Status::Pass {
+            // Flaky: keep what the shrinker saw last.
+            result = last_failure.into_inner().unwrap_or(result);
+        }
+        result.id = format!("sequence/{:016x}", config.seed);
+        if let Some(dir) = &config.regressions {
+            let _ = write_regression(dir, &result, &minimal);
+        }
+        run.failure = Some(result);
+    }
+    CONFIG.with(|c| *c.borrow_mut() = None);
+    run
+}
+
+fn sequence_result(n: u64) -> CaseResult {
+    CaseResult {
+        id: format!("sequence/{n}"),
+        kind: ResultKind::Sequence,
+        clauses: Vec::new(),
+        status: Status::Pass,
+        expected: Vec::new(),
+        observed: None,
+        message: None,
+        ops: Vec::new(),
+    }
+}
+
+/// Run `steps` once, as a sequence, and record everything.
+pub fn replay<A: Adapter + ?Sized>(adapter: &mut A, steps: &[Step], inherit: bool) -> CaseResult {
+    let mut result = sequence_result(0);
+    let guard = LeakGuard::start();
+    let stop = {
+        let mut checker = Checker::new(adapter, inherit);
+        let mut stop: Option<Stop> = None;
+        for step in steps {
+            if !checker.can_run(step) {
+                continue;
+            }
+            if let Err(e) = checker.step(step, None) {
+                stop = Some(e);
+                break;
+            }
+        }
+        result.ops = std::mem::take(&mut checker.records);
+        stop
+    };
+    if let Some(stop) = stop {
+        apply_stop(&mut result, stop);
+    }
+    finish(adapter, &guard, &mut result);
+    result
+}
+
+/// Write a shrunk failure as an ordinary case file under `dir`.
+pub fn write_regression(
+    dir: &std::path::Path,
+    result: &CaseResult,
+    steps: &[Step],
+) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let text = regression_case(result, steps);
+    let name = format!("{:016x}.toml", fnv(&text));
+    let path = dir.join(name);
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// The case-file text of a shrunk failure: the steps, with the outcome
+/// "as the model says" (no `expect`).
+pub fn regression_case(result: &CaseResult, steps: &[Step]) -> String {
+    #[derive(serde::Serialize)]
+    struct File<'a> {
+        description: String,
+        clauses: &'a [String],
+        step: &'a [Step],
+    }
+    let clauses: Vec<String> = result
+        .clauses
+        .iter()
+        .filter(|c| procspec_spec::clause(c).is_some())
+        .cloned()
+        .collect();
+    let clauses = if clauses.is_empty() {
+        vec!["error.no-effect".to_string()]
+    } else {
+        clauses
+    };
+    let file = File {
+        description: format!(
+            "Shrunk by the state machine: {}",
+            result
+                .message
+                .clone()
+                .unwrap_or_default()
+                .replace('\n', " ")
+        ),
+        clauses: &clauses,
+        step: steps,
+    };
+    format!(
+        "# Written by the state machine from a shrunk failure; replayed as an ordinary case.\n{}",
+        toml::to_string(&file).unwrap_or_default()
+    )
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}

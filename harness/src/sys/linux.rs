@@ -1,0 +1,245 @@
+//! Linux: `/proc` for the process tree, `prctl` for the subreaper.
+
+use std::fs;
+
+/// One process as `/proc/PID/stat` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcStat {
+    /// Its pid.
+    pub pid: u32,
+    /// Its parent's pid.
+    pub ppid: u32,
+    /// The state letter (`R`, `S`, `Z`, ...).
+    pub state: char,
+}
+
+/// Read `/proc/PID/stat`; `None` if the process is gone.
+pub fn stat(pid: u32) -> Option<ProcStat> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain anything, so parse
+    // from the last `)`.
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some(ProcStat { pid, ppid, state })
+}
+
+/// Every process on the machine (that we may read).
+pub fn all_processes() -> Vec<ProcStat> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(stat)
+        .collect()
+}
+
+/// Every descendant of `root` (children, grandchildren, ...).
+pub fn descendants(root: u32) -> Vec<ProcStat> {
+    let all = all_processes();
+    let mut out: Vec<ProcStat> = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for s in all.iter().filter(|s| s.ppid == p) {
+            if !out.iter().any(|o| o.pid == s.pid) {
+                out.push(*s);
+                frontier.push(s.pid);
+            }
+        }
+    }
+    out
+}
+
+/// This process's pid.
+pub fn getpid() -> u32 {
+    std::process::id()
+}
+
+/// Number of open file descriptors of this process.
+pub fn open_fds() -> usize {
+    fs::read_dir("/proc/self/fd").map_or(0, |d| d.count().saturating_sub(1))
+}
+
+/// Make this process a child subreaper: orphaned descendants are
+/// reparented to it instead of init, so the runner can see and reap them.
+pub fn become_subreaper() -> bool {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and no pointers;
+    // it only changes this process's reaping role.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 }
+}
+
+/// Ask the kernel to SIGKILL this process when its parent thread dies, and
+/// die now if the parent is already gone (`expected_parent` no longer is).
+pub fn die_with_parent(expected_parent: u32) {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and no pointers.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+    }
+    // SAFETY: getppid has no preconditions.
+    if unsafe { libc::getppid() } as u32 != expected_parent {
+        kill(getpid(), libc::SIGKILL);
+    }
+}
+
+/// Send `signal` to `pid`; errors (already gone) are ignored.
+pub fn kill(pid: u32, signal: i32) {
+    // SAFETY: kill(2) takes plain integers; a stale pid at worst signals
+    // nothing (ESRCH), as callers only pass pids of their own descendants.
+    unsafe {
+        libc::kill(pid as libc::pid_t, signal);
+    }
+}
+
+/// Reap `pid` if it is a zombie child of ours, without blocking.
+pub fn try_reap(pid: u32) -> bool {
+    let mut status = 0;
+    // SAFETY: status is a valid out-pointer; WNOHANG never blocks.
+    unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) == pid as i32 }
+}
+
+/// Reap `pid`, blocking until it has exited (after a SIGKILL).
+pub fn reap(pid: u32) {
+    let mut status = 0;
+    loop {
+        // SAFETY: status is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
+        if r >= 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return;
+        }
+    }
+}
+
+/// Ignore SIGTERM in this process (the `ignore-sigterm` target).
+pub fn ignore_sigterm() {
+    // SAFETY: installing SIG_IGN involves no handler code; it is
+    // async-signal-safe and valid in a freshly forked child.
+    unsafe {
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+    }
+}
+
+/// A pipe whose both ends are close-on-exec (spawned children get only the
+/// ends handed to them explicitly).
+pub fn pipe() -> std::io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(std::io::Error::from)
+}
+
+/// Wait until `fd` is readable or `deadline` passes; retries on EINTR.
+/// Returns false on timeout.
+pub fn wait_readable(fd: std::os::fd::BorrowedFd<'_>, deadline: std::time::Instant) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(0) if left.is_zero() => return false,
+            Ok(0) => continue,
+            Ok(_) => return true,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Adopt an fd number handed to this process (by fork inheritance or a
+/// spawn's pass_fd) as an owned file.
+pub fn adopt_fd(fd: std::os::fd::RawFd) -> std::fs::File {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the creator passed this fd number to exactly this child for
+    // this one use; nothing else in the child owns it.
+    unsafe { std::fs::File::from_raw_fd(fd) }
+}
+
+// ---------------------------------------------------------------------------
+// For `remote`: an adapter process in its own process group, talked to over
+// pipes with deadlines.
+// ---------------------------------------------------------------------------
+
+/// Send `signal` to every member of process group `pgid`; errors (no such
+/// group) are ignored. Refuses the groups 0 and 1 (`kill(0)` and `kill(-1)`
+/// mean "my group" and "everyone").
+pub fn kill_group(pgid: u32, signal: i32) {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+        return;
+    };
+    if pgid <= 1 {
+        return;
+    }
+    // SAFETY: kill(2) with a negative pid signals a process group; plain
+    // integers, no pointers. Callers pass the pgid of a group whose leader
+    // is their own unreaped child, so the id cannot have been reused.
+    unsafe {
+        libc::kill(-pgid, signal);
+    }
+}
+
+/// Live (not zombie) members of process group `pgid`, from `/proc`.
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            let Ok(text) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let Some(close) = text.rfind(')') else {
+                return false;
+            };
+            // After the command name: state, ppid, pgrp.
+            let mut fields = text[close + 1..].split_whitespace();
+            let state = fields.next().and_then(|s| s.chars().next());
+            let group = fields.nth(1).and_then(|g| g.parse::<u32>().ok());
+            group == Some(pgid) && !matches!(state, Some('Z' | 'X') | None)
+        })
+        .collect()
+}
+
+/// A pidfd for `pid` (Linux 5.3+, close-on-exec): it becomes readable when
+/// the process exits, and keeps naming that process even once it is reaped.
+pub fn pidfd_open(pid: u32) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let pid =
+        libc::pid_t::try_from(pid).map_err(|_| std::io::Error::from_raw_os_error(libc::ESRCH))?;
+    // SAFETY: pidfd_open takes a pid and flags, no pointers.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let fd = std::os::fd::RawFd::try_from(fd)
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: the kernel just returned this fd; nothing else owns it.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// Put `fd` in non-blocking mode (writes then fail with `WouldBlock`
+/// instead of waiting for room).
+pub fn set_nonblocking(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    use std::os::fd::AsRawFd;
+    let raw = fd.as_raw_fd();
+    let flags = fcntl(raw, FcntlArg::F_GETFL).map_err(std::io::Error::from)?;
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(raw, FcntlArg::F_SETFL(flags)).map_err(std::io::Error::from)?;
+    Ok(())
+}
+
+/// Wait until `fd` is writable or `deadline` passes; retries on EINTR.
+/// Returns false on timeout.
+pub fn wait_writable(fd: std::os::fd::BorrowedFd<'_>, deadline: std::time::Instant) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(fd, PollFlags::POLLOUT)];
+        match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(0) if left.is_zero() => return false,
+            Ok(0) => continue,
+            Ok(_) => return true,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return true,
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Process start-up and shut-down: [`init`], [`exit`], the exit handler
+//! (CPython's `util._exit_function`) and the child bootstrap.
+
+use std::io::Write;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
+
+use crate::context::{self, active_children};
+use crate::sys;
+use crate::target::Body;
+
+/// True in a child while (and after) it runs its target: panics then go
+/// straight to fd 2 with a `Process <name>:` header.
+static IN_CHILD: AtomicBool = AtomicBool::new(false);
+static INIT: Once = Once::new();
+static HOOK: Once = Once::new();
+
+/// Call first thing in `main`, after the [`register`](crate::register)
+/// calls.
+///
+/// In a process re-executed by [`StartMethod::Spawn`](crate::StartMethod)
+/// it runs the child's target and never returns (the process exits with
+/// the target's code). Otherwise it installs the exit handler: when the
+/// process exits normally it terminates daemonic children, then joins all
+/// children. Calling it again does nothing.
+pub fn init() {
+    crate::spawn::maybe_run_child();
+    INIT.call_once(|| {
+        install_panic_hook();
+        // Without atexit the only loss is the automatic join at exit.
+        let _ = sys::atexit(atexit_handler);
+    });
+}
+
+/// Records that `init` has happened (spawned children skip the atexit
+/// registration: they leave through [`run_child`]).
+pub(crate) fn mark_initialised() {
+    INIT.call_once(install_panic_hook);
+}
+
+/// Exits the current process with `code` after running the exit handler
+/// (terminate daemonic children, join the others), like `sys.exit` inside
+/// a CPython child. In a child started by this crate the process ends with
+/// `_exit` after flushing stdout; in the main process this is
+/// `std::process::exit`.
+pub fn exit(code: i32) -> ! {
+    exit_function();
+    flush_std();
+    if context::config().is_child {
+        sys::exit_now(code)
+    }
+    std::process::exit(code)
+}
+
+extern "C" fn atexit_handler() {
+    // Unwinding out of an `extern "C"` function would abort.
+    let _ = panic::catch_unwind(exit_function);
+}
+
+/// CPython's `_exit_function`: SIGTERM the daemonic children, then join
+/// every live child.
+pub(crate) fn exit_function() {
+    if context::children().is_empty() {
+        return;
+    }
+    for p in active_children() {
+        if p.daemon().unwrap_or(false) {
+            let _ = p.terminate();
+        }
+    }
+    for p in active_children() {
+        let _ = p.join(None);
+    }
+}
+
+/// Flushes stdout before `_exit` (stderr is unbuffered in Rust).
+pub(crate) fn flush_std() {
+    let _ = std::io::stdout().flush();
+}
+
+/// The child side of every start method: run the body, catch a panic
+/// (exit code 1), run the exit handler. Returns the exit code.
+pub(crate) fn run_child(body: Body) -> i32 {
+    IN_CHILD.store(true, Ordering::SeqCst);
+    let code = match panic::catch_unwind(AssertUnwindSafe(|| body.run())) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            let name = context::config().name.clone();
+            let _ = sys::write_all(2, format!("Process {name}:\n{e}\n").as_bytes());
+            1
+        }
+        Err(_) => 1,
+    };
+    exit_function();
+    flush_std();
+    code
+}
+
+/// Installs (once) a panic hook that, in a child, writes the panic to fd 2
+/// directly: a fork child of a test thread would otherwise print into
+/// libtest's captured output, which the child never hands back. Outside
+/// children the previous hook runs unchanged.
+pub(crate) fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !IN_CHILD.load(Ordering::SeqCst) {
+                return previous(info);
+            }
+            let name = match crate::context::try_name() {
+                Some(n) => n,
+                None => "?".to_string(),
+            };
+            let thread = std::thread::current();
+            let msg = format!(
+                "Process {name}:\nthread '{}' {info}\n",
+                thread.name().unwrap_or("<unnamed>")
+            );
+            let _ = sys::write_all(2, msg.as_bytes());
+        }));
+    });
+}

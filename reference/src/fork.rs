@@ -1,0 +1,41 @@
+//! The fork start method.
+
+use std::os::fd::RawFd;
+
+use crate::context::{self, ChildIdentity};
+use crate::error::{Error, Result};
+use crate::exit;
+use crate::launch::Launcher;
+use crate::popen::{Popen, SentinelPrep};
+use crate::sys;
+use crate::target::Body;
+
+pub(crate) struct ForkLauncher;
+
+impl Launcher for ForkLauncher {
+    fn launch(&self, who: ChildIdentity, body: Body, _pass_fds: &[RawFd]) -> Result<Popen> {
+        let prep = SentinelPrep::new()?;
+        // Take every lock the child will touch, so that no other thread
+        // holds one at the moment of the fork (the "prepare" step of
+        // pthread_atfork). The child inherits them held by its only
+        // thread and releases them; the parent releases them when the
+        // closure is dropped inside `fork_then`.
+        let mut cfg = context::config();
+        let mut kids = context::children();
+        let out = std::io::stdout().lock();
+        let err = std::io::stderr().lock();
+        // Build the child's configuration before forking: the child then
+        // only swaps it in, and forgets (does not free) what it replaces,
+        // so it dirties as few copy-on-write pages as possible.
+        let mut child_cfg = cfg.snapshot();
+        who.apply(&mut child_cfg);
+        let pid = sys::fork_then(move || {
+            std::mem::forget(std::mem::replace(&mut *cfg, child_cfg));
+            std::mem::forget(std::mem::take(&mut *kids));
+            drop((kids, cfg, out, err));
+            exit::run_child(body)
+        })
+        .map_err(|e| Error::os("fork", e))?;
+        Popen::attach(pid, prep)
+    }
+}

@@ -1,0 +1,169 @@
+use std::time::{Duration, Instant};
+
+use procspec_reference::{Process, StartMethod, Target};
+use rstest::rstest;
+
+use crate::common::{self, Gate};
+
+fn blocked(m: StartMethod, gate: &Gate) -> Process {
+    Process::builder(Target::registered("block", &gate.fd()))
+        .start_method(m)
+        .pass_fd(gate.fd())
+        .build()
+}
+
+#[rstest]
+#[case(StartMethod::Fork)]
+#[case(StartMethod::Spawn)]
+fn join_timeout_on_running_child(#[case] m: StartMethod) {
+    let t = common::begin();
+    let gate = Gate::new();
+    let p = blocked(m, &gate);
+    p.start().unwrap();
+    let t0 = Instant::now();
+    p.join(Some(Duration::from_millis(10))).unwrap();
+    let waited = t0.elapsed();
+    assert!(waited >= Duration::from_millis(10), "{waited:?}");
+    assert!(waited < Duration::from_millis(500), "{waited:?}");
+    assert!(p.is_alive().unwrap());
+    assert_eq!(p.exitcode().unwrap(), None);
+    let t0 = Instant::now();
+    p.join(Some(Duration::ZERO)).unwrap();
+    assert!(t0.elapsed() < Duration::from_millis(5));
+    assert!(p.is_alive().unwrap());
+    gate.release(1);
+    p.join(Some(Duration::from_secs(30))).unwrap();
+    assert_eq!(p.exitcode().unwrap(), Some(0));
+    p.close().unwrap();
+    drop(gate);
+    t.finish();
+}
+
+#[rstest]
+#[case(StartMethod::Fork)]
+#[case(StartMethod::Spawn)]
+fn sentinel_ready_only_after_exit(#[case] m: StartMethod) {
+    let t = common::begin();
+    let gate = Gate::new();
+    let p = blocked(m, &gate);
+    p.start().unwrap();
+    let s = p.sentinel().unwrap();
+    assert!(s.as_raw_fd() > 2);
+    assert!(!s.wait(Some(Duration::ZERO)).unwrap());
+    assert!(!s.wait(Some(Duration::from_millis(5))).unwrap());
+    gate.release(1);
+    assert!(s.wait(None).unwrap());
+    assert!(s.wait(Some(Duration::ZERO)).unwrap(), "stays ready");
+    p.join(None).unwrap();
+    assert!(
+        s.wait(Some(Duration::ZERO)).unwrap(),
+        "ready after join too"
+    );
+    assert_eq!(p.exitcode().unwrap(), Some(0));
+    p.close().unwrap();
+    drop(gate);
+    t.finish();
+}
+
+#[rstest]
+#[case(StartMethod::Fork)]
+#[case(StartMethod::Spawn)]
+fn concurrent_join_from_four_threads(#[case] m: StartMethod) {
+    let t = common::begin();
+    let gate = Gate::new();
+    let p = blocked(m, &gate);
+    p.start().unwrap();
+    let joiners: Vec<_> = (0..4)
+        .map(|_| {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                p.join(None).unwrap();
+                p.exitcode().unwrap()
+            })
+        })
+        .collect();
+    // Let the joiners block (observable only as "still alive").
+    p.join(Some(Duration::from_millis(20))).unwrap();
+    assert!(p.is_alive().unwrap());
+    gate.release(1);
+    for j in joiners {
+        assert_eq!(j.join().unwrap(), Some(0));
+    }
+    p.close().unwrap();
+    drop(gate);
+    t.finish();
+}
+
+#[test]
+fn clones_share_one_object() {
+    let t = common::begin();
+    let p = Process::new(Target::none());
+    let q = p.clone();
+    q.set_name("shared").unwrap();
+    assert_eq!(p.name().unwrap(), "shared");
+    p.start().unwrap();
+    q.join(None).unwrap();
+    assert_eq!(p.exitcode().unwrap(), Some(0));
+    q.close().unwrap();
+    assert_eq!(
+        p.pid().unwrap_err().kind(),
+        procspec_reference::ErrorKind::Closed
+    );
+    t.finish();
+}
+
+/// Without pidfd (forced by `PROCSPEC_REFERENCE_NO_PIDFD`) the sentinel is a
+/// pipe only the child holds. The switch is read once per process, so the
+/// check runs in a re-executed copy of this binary: `fallback_entry` below.
+#[test]
+fn pipe_fallback_in_subprocess() {
+    let t = common::begin();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "waiting::fallback_entry",
+            "--exact",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env("PROCSPEC_REFERENCE_NO_PIDFD", "1")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("fallback checked"), "{text}");
+    t.finish();
+}
+
+#[test]
+fn fallback_entry() {
+    if std::env::var_os("PROCSPEC_REFERENCE_NO_PIDFD").is_none() {
+        return;
+    }
+    let t = common::begin();
+    for m in [StartMethod::Fork, StartMethod::Spawn] {
+        let gate = Gate::new();
+        let p = blocked(m, &gate);
+        p.start().unwrap();
+        let s = p.sentinel().unwrap();
+        let link = std::fs::read_link(format!("/proc/self/fd/{}", s.as_raw_fd())).unwrap();
+        assert!(link.to_string_lossy().starts_with("pipe:"), "{link:?}");
+        p.join(Some(Duration::from_millis(10))).unwrap();
+        assert!(p.is_alive().unwrap());
+        assert!(!s.wait(Some(Duration::ZERO)).unwrap());
+        gate.release(1);
+        p.join(None).unwrap();
+        assert_eq!(p.exitcode().unwrap(), Some(0));
+        p.close().unwrap();
+
+        let q = blocked(m, &gate);
+        q.start().unwrap();
+        q.terminate().unwrap();
+        q.join(None).unwrap();
+        assert_eq!(q.exitcode().unwrap(), Some(-15));
+        q.close().unwrap();
+        drop(gate);
+    }
+    println!("fallback checked");
+    t.finish();
+}

@@ -1,0 +1,235 @@
+//! `index.md`: the runs, the matrix and every failure, for reading on a
+//! forge or in a terminal.
+
+use crate::detail::{self, Detail};
+use crate::escape::{md, md_code, md_fence};
+use crate::matrix::{sorted_runs, Cell, Headline, Matrix};
+use procspec_spec::results::{LeakCounts, RunReport, Status};
+use procspec_spec::vocab::Clause;
+use std::fmt::Write;
+
+/// Render `index.md`. The output depends on its inputs only: no
+/// timestamps, and every list in a stable order.
+pub fn render_markdown(clauses: &[Clause], runs: &[RunReport]) -> String {
+    let matrix = Matrix::new(clauses, runs);
+    let mut out = String::new();
+    out.push_str("# procspec conformance report\n\n");
+    let _ = writeln!(
+        out,
+        "{} implementation(s), {} clause(s).\n",
+        runs.len(),
+        matrix.rows().len()
+    );
+    runs_table(&mut out, runs);
+    matrix_tables(&mut out, &matrix);
+
+    let (failures, expected) = detail::collect(runs);
+    out.push_str("## Failures\n\n");
+    if failures.is_empty() {
+        out.push_str("No failures.\n\n");
+    }
+    for d in &failures {
+        failure(&mut out, clauses, d);
+    }
+    out.push_str("## Expected failures\n\n");
+    if expected.is_empty() {
+        out.push_str("No expected failures.\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "<details>\n<summary>{} expected failure(s)</summary>\n",
+            expected.len()
+        );
+        for d in &expected {
+            failure(&mut out, clauses, d);
+        }
+        out.push_str("</details>\n");
+    }
+    out
+}
+
+/// One non-zero count per status, `pass 3 · fail 1`, or `none`.
+pub(crate) fn summary(counts: &std::collections::BTreeMap<Status, u64>) -> String {
+    let parts: Vec<String> = Status::ALL
+        .iter()
+        .filter_map(|s| match counts.get(s) {
+            Some(&n) if n > 0 => Some(format!("{} {n}", s.as_str())),
+            _ => None,
+        })
+        .collect();
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+/// `none`, or `processes 1 · zombies 0 · fds 2`.
+pub(crate) fn leaks(l: &LeakCounts) -> String {
+    if *l == LeakCounts::default() {
+        "none".to_string()
+    } else {
+        format!(
+            "processes {} · zombies {} · fds {}",
+            l.processes, l.zombies, l.fds
+        )
+    }
+}
+
+fn runs_table(out: &mut String, runs: &[RunReport]) {
+    out.push_str("## Runs\n\n");
+    if runs.is_empty() {
+        out.push_str("No runs.\n\n");
+        return;
+    }
+    out.push_str("| Implementation | Version | Start method | OS | Seed | Protocol | Complete | Results | Leaks |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    let runs = sorted_runs(runs);
+    for r in &runs {
+        let i = &r.run_info;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            md_code(&i.implementation),
+            md(&i.version),
+            md(&i.start_method),
+            md(&i.os),
+            i.seed,
+            i.protocol_version,
+            if i.complete { "yes" } else { "**no**" },
+            summary(&r.summary),
+            leaks(&r.leaks),
+        );
+    }
+    out.push('\n');
+    for r in &runs {
+        let i = &r.run_info;
+        if let Some(reason) = &i.skip_reason {
+            let _ = writeln!(
+                out,
+                "- {} was skipped: {}",
+                md_code(&i.implementation),
+                md(reason)
+            );
+        }
+        if !i.complete {
+            let _ = writeln!(
+                out,
+                "- {} was interrupted: its results are partial.",
+                md_code(&i.implementation)
+            );
+        }
+    }
+    if runs
+        .iter()
+        .any(|r| r.run_info.skip_reason.is_some() || !r.run_info.complete)
+    {
+        out.push('\n');
+    }
+}
+
+/// The text of a cell: `✅ 3`, `❌ 1/3`, `⚠️ xfail 2`, `➖ precond`,
+/// `⏭ skip` or `—`.
+pub(crate) fn cell_text(c: &Cell) -> String {
+    match c.headline {
+        Headline::Fail => format!("❌ {}/{}", c.failing(), c.total()),
+        Headline::ExpectedFail => format!("⚠️ xfail {}", c.count(Status::ExpectedFail)),
+        Headline::Pass => format!("✅ {}", c.count(Status::Pass)),
+        Headline::PreconditionFailed => "➖ precond".to_string(),
+        Headline::Skip => "⏭ skip".to_string(),
+        Headline::NotCovered => "—".to_string(),
+    }
+}
+
+fn matrix_tables(out: &mut String, m: &Matrix) {
+    out.push_str("## Matrix\n\n");
+    if m.rows().is_empty() {
+        out.push_str("No clauses.\n\n");
+        return;
+    }
+    out.push_str(
+        "✅ passed (count) · ❌ failing/total · ⚠️ expected failures · \
+         ➖ precondition failed · ⏭ skipped · — not covered\n\n",
+    );
+    let mut header = String::from("| Clause | Level |");
+    let mut rule = String::from("|---|---|");
+    for c in m.columns() {
+        let note = match (&c.skip_reason, c.complete) {
+            (Some(_), _) => " (skipped)",
+            (None, false) => " (partial)",
+            (None, true) => "",
+        };
+        let _ = write!(header, " {}{note} |", md_code(&c.implementation));
+        rule.push_str("---|");
+    }
+    for (area, rows) in m.areas() {
+        let _ = writeln!(out, "### {}\n\n{header}\n{rule}", md_code(area));
+        for row in rows {
+            let _ = write!(
+                out,
+                "| {} | {} |",
+                md_code(&row.clause),
+                detail::level(row.level)
+            );
+            for cell in &row.cells {
+                let _ = write!(out, " {} |", cell_text(cell));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+}
+
+fn failure(out: &mut String, clauses: &[Clause], d: &Detail<'_>) {
+    let r = d.result;
+    let _ = writeln!(
+        out,
+        "### {} · {} {} · {}\n",
+        md_code(d.implementation),
+        detail::kind(r.kind),
+        md_code(&r.id),
+        r.status.as_str()
+    );
+    let cited: Vec<String> = r.clauses.iter().map(|c| md_code(c)).collect();
+    let cited = if cited.is_empty() {
+        "none".to_string()
+    } else {
+        cited.join(", ")
+    };
+    let _ = writeln!(out, "- Clauses: {cited}");
+    if let Some((expected, observed)) = detail::expected_observed(r) {
+        let _ = writeln!(out, "- Expected: {}", md_code(&expected));
+        let _ = writeln!(out, "- Observed: {}", md_code(observed));
+    }
+    out.push('\n');
+    if !r.ops.is_empty() {
+        out.push_str("Steps:\n\n");
+        out.push_str(&md_fence(&detail::op_lines(r)));
+        out.push('\n');
+    }
+    if let Some(m) = &r.message {
+        out.push_str("Message:\n\n");
+        out.push_str(&md_fence(m));
+        out.push('\n');
+    }
+    for id in &r.clauses {
+        match detail::find(clauses, id) {
+            Some(c) => {
+                let _ = writeln!(
+                    out,
+                    "> **{}** ({}, {})\n>",
+                    md_code(&c.id),
+                    detail::level(Some(c.level)),
+                    md(&c.source)
+                );
+                for line in c.quote.lines() {
+                    let _ = writeln!(out, "> {}", md(line));
+                }
+            }
+            None => {
+                let _ = writeln!(out, "> **{}**: not in the clause registry", md_code(id));
+            }
+        }
+        out.push('\n');
+    }
+}

@@ -1,0 +1,257 @@
+//! Making a run deterministic, for reports that are committed: what differs
+//! from one run to the next (pids, sentinels, the random authkey, timings,
+//! result order) is replaced by placeholders.
+
+use procspec_spec::results::{CaseResult, RunReport};
+use procspec_spec::vocab::{authkey_fingerprint, Op, Outcome, Value};
+use std::collections::BTreeSet;
+
+/// Redact `run` in place so two runs of the same implementation that
+/// differ only in what the OS chose render identically:
+///
+/// - observed `pid` and `sentinel` values become `0`;
+/// - authkey fingerprints of keys the result did not set itself (the
+///   random key every process tree starts with) become `random-1`,
+///   `random-2`, ... in order of first appearance within the result, in
+///   observed values and in the `expected`, `observed` and `message`
+///   strings; fingerprints of keys set by a `set-authkey` step are kept
+///   (those keys come from the case file and are no secret);
+/// - in `message`: digits after `pid`, `ppid`, `parent` or `process`
+///   (`pid=123`, `parent=77`, `pid 12345`; without `=` or `:`, three or
+///   more digits) become `<pid>`, and durations (`1.234s`, `12ms`,
+///   `3 seconds`) become `<duration>`;
+/// - results are sorted by (kind, id).
+///
+/// Statuses, clauses, steps and the summary are not touched.
+pub fn redact(run: &mut RunReport) {
+    for r in &mut run.results {
+        redact_result(r);
+    }
+    run.results
+        .sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+}
+
+fn redact_result(r: &mut CaseResult) {
+    let explicit: BTreeSet<String> = r
+        .ops
+        .iter()
+        .filter_map(|rec| match &rec.step.op {
+            Op::SetAuthkey { key_hex, .. } => decode_hex(key_hex).map(|k| authkey_fingerprint(&k)),
+            _ => None,
+        })
+        .collect();
+    let mut keys = Placeholders {
+        explicit,
+        random: Vec::new(),
+    };
+    for rec in &mut r.ops {
+        if let Some(Outcome::Ok(v)) = &mut rec.observed {
+            match v {
+                Value::Pid(n) => *n = 0,
+                Value::Sentinel(n) => *n = 0,
+                Value::Authkey(fp) => *fp = keys.name(fp),
+                _ => {}
+            }
+        }
+    }
+    for e in &mut r.expected {
+        *e = keys.in_text(e);
+    }
+    if let Some(o) = &mut r.observed {
+        *o = keys.in_text(o);
+    }
+    if let Some(m) = &mut r.message {
+        *m = durations(&pids(&keys.in_text(m)));
+    }
+}
+
+/// The names given to fingerprints of random keys.
+struct Placeholders {
+    explicit: BTreeSet<String>,
+    random: Vec<String>,
+}
+
+impl Placeholders {
+    fn name(&mut self, fp: &str) -> String {
+        if self.explicit.contains(fp) || fp.starts_with("random-") {
+            return fp.to_string();
+        }
+        let n = match self.random.iter().position(|x| x == fp) {
+            Some(n) => n,
+            None => {
+                self.random.push(fp.to_string());
+                self.random.len() - 1
+            }
+        };
+        format!("random-{}", n + 1)
+    }
+
+    /// Every `authkey:<16 hex digits>` in `s`, as [`Value`]'s Display
+    /// writes it.
+    fn in_text(&mut self, s: &str) -> String {
+        const TAG: &str = "authkey:";
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(at) = rest.find(TAG) {
+            let (head, tail) = rest.split_at(at + TAG.len());
+            out.push_str(head);
+            let hex = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
+            if hex == 16 {
+                out.push_str(&self.name(&tail[..16]));
+                rest = &tail[16..];
+            } else {
+                rest = tail;
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+fn digits_end(chars: &[char], from: usize) -> usize {
+    let mut k = from;
+    while k < chars.len() && chars[k].is_ascii_digit() {
+        k += 1;
+    }
+    k
+}
+
+/// Whether `chars[at..]` starts with `word`, ignoring ASCII case.
+fn starts_with(chars: &[char], at: usize, word: &str) -> bool {
+    let n = word.chars().count();
+    at + n <= chars.len()
+        && chars[at..at + n]
+            .iter()
+            .zip(word.chars())
+            .all(|(a, b)| a.eq_ignore_ascii_case(&b))
+}
+
+const PID_WORDS: &[&str] = &["pid", "ppid", "parent", "process"];
+
+/// `pid=123` -> `pid=<pid>`, `pid 12345` -> `pid <pid>`.
+fn pids(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    'scan: while i < chars.len() {
+        if i == 0 || !is_word(chars[i - 1]) {
+            for word in PID_WORDS {
+                if !starts_with(&chars, i, word) {
+                    continue;
+                }
+                let end = i + word.len();
+                let (mut j, mut strong) = (end, false);
+                while j < chars.len() && j - end < 3 && matches!(chars[j], '=' | ':' | ' ' | '#') {
+                    strong |= matches!(chars[j], '=' | ':');
+                    j += 1;
+                }
+                let k = digits_end(&chars, j);
+                let n = k - j;
+                if n >= 1 && (strong || n >= 3) && (k == chars.len() || !is_word(chars[k])) {
+                    out.extend(&chars[i..j]);
+                    out.push_str("<pid>");
+                    i = k;
+                    continue 'scan;
+                }
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Longest first, so `ms` is not read as `m` + `s`.
+const UNITS: &[&str] = &[
+    "seconds", "second", "secs", "sec", "ms", "µs", "us", "ns", "s",
+];
+
+/// `1.234s`, `12ms`, `3 seconds` -> `<duration>`.
+fn durations(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    'scan: while i < chars.len() {
+        let starts_number = chars[i].is_ascii_digit()
+            && (i == 0 || !(is_word(chars[i - 1]) || chars[i - 1] == '.'));
+        if !starts_number {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut k = digits_end(&chars, i);
+        if k + 1 < chars.len() && chars[k] == '.' && chars[k + 1].is_ascii_digit() {
+            k = digits_end(&chars, k + 1);
+        }
+        let u = if k < chars.len() && chars[k] == ' ' {
+            k + 1
+        } else {
+            k
+        };
+        for unit in UNITS {
+            let end = u + unit.chars().count();
+            if starts_with(&chars, u, unit) && (end == chars.len() || !is_word(chars[end])) {
+                out.push_str("<duration>");
+                i = end;
+                continue 'scan;
+            }
+        }
+        out.extend(&chars[i..k]);
+        i = k;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_patterns() {
+        assert_eq!(pids("pid=123"), "pid=<pid>");
+        assert_eq!(
+            pids("<Process pid=4242 parent=4240 started>"),
+            "<Process pid=<pid> parent=<pid> started>"
+        );
+        assert_eq!(pids("PID 12345 died"), "PID <pid> died");
+        assert_eq!(pids("pid 12 and pids 1234"), "pid 12 and pids 1234");
+        assert_eq!(pids("Process-1 process 31337"), "Process-1 process <pid>");
+        assert_eq!(pids("rapid=123"), "rapid=123");
+        assert_eq!(pids("exitcode=-15"), "exitcode=-15");
+    }
+
+    #[test]
+    fn duration_patterns() {
+        assert_eq!(durations("after 1.234s"), "after <duration>");
+        assert_eq!(
+            durations("took 12ms, then 3 seconds"),
+            "took <duration>, then <duration>"
+        );
+        assert_eq!(durations("5µs 7ns"), "<duration> <duration>");
+        assert_eq!(
+            durations("p12s v1.5s 3 stops exit 1"),
+            "p12s v1.5s 3 stops exit 1"
+        );
+    }
+
+    #[test]
+    fn hex() {
+        assert_eq!(decode_hex("00ff10"), Some(vec![0, 255, 16]));
+        assert_eq!(decode_hex("0"), None);
+        assert_eq!(decode_hex("zz"), None);
+    }
+}

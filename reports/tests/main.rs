@@ -1,0 +1,21 @@
+//! procspec-reports' tests, one binary.
+//!
+//! Every test builds its runs and clauses in code ([`fixtures`]): nothing
+//! here reads `spec/clauses.toml`, so the tests do not move when the
+//! registry does. The Markdown and JUnit outputs are insta snapshots under
+//! `tests/snapshots/`; review a change with `cargo insta review` (or
+//! `INSTA_UPDATE=always` and read the diff), CI runs with
+//! `INSTA_UPDATE=no`.
+
+mod fixtures;
+
+// The renderers, one module each.
+mod html;
+mod junit;
+mod markdown;
+mod matrix;
+
+// Reading, writing, redacting, and the JSON schema of a run file.
+mod load;
+mod redact;
+mod schema;

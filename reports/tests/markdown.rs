@@ -1,0 +1,55 @@
+//! `index.md`: the whole report as a snapshot, and its determinism.
+
+use crate::fixtures::{clauses, runs};
+use procspec_reports::render_markdown;
+
+#[test]
+fn report() {
+    insta::assert_snapshot!(render_markdown(&clauses(), &runs()));
+}
+
+#[test]
+fn run_order_does_not_matter() {
+    let mut reversed = runs();
+    reversed.reverse();
+    assert_eq!(
+        render_markdown(&clauses(), &runs()),
+        render_markdown(&clauses(), &reversed)
+    );
+}
+
+#[test]
+fn nothing_to_report() {
+    insta::assert_snapshot!(render_markdown(&[], &[]), @r"
+    # procspec conformance report
+
+    0 implementation(s), 0 clause(s).
+
+    ## Runs
+
+    No runs.
+
+    ## Matrix
+
+    No clauses.
+
+    ## Failures
+
+    No failures.
+
+    ## Expected failures
+
+    No expected failures.
+    ");
+}
+
+#[test]
+fn failures_carry_steps_and_quotes() {
+    let md = render_markdown(&clauses(), &runs());
+    let failures = &md[md.find("## Failures").unwrap()..];
+    assert!(failures.contains("main: start p1 -> ok none"));
+    assert!(failures.contains("main: release p1 -> (no answer)"));
+    assert!(failures.contains("p1: join main timeout_ms=10 -> ok none"));
+    assert!(failures.contains("> start() must be called at most once per process object."));
+    assert!(failures.contains("not in the clause registry"));
+}

@@ -1,0 +1,98 @@
+//! The matrix's counting and headline rules.
+
+use crate::fixtures::{clause, clauses, info, result, run, runs};
+use procspec_reports::{Headline, Matrix};
+use procspec_spec::results::Status;
+use procspec_spec::vocab::Level;
+
+fn headline(statuses: &[Status]) -> Headline {
+    let results = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| result(&format!("case/{i}"), &["a.b"], *s))
+        .collect();
+    let m = Matrix::new(
+        &[clause("a.b", Level::Must, "q")],
+        &[run(info("x"), results)],
+    );
+    m.rows()[0].cells[0].headline
+}
+
+#[test]
+fn headline_is_the_worst_status() {
+    use Status::*;
+    assert_eq!(headline(&[]), Headline::NotCovered);
+    assert_eq!(headline(&[Skip]), Headline::Skip);
+    assert_eq!(
+        headline(&[Skip, PreconditionFailed]),
+        Headline::PreconditionFailed
+    );
+    assert_eq!(headline(&[PreconditionFailed, Pass]), Headline::Pass);
+    assert_eq!(headline(&[Pass, ExpectedFail]), Headline::ExpectedFail);
+    for bad in [Fail, Timeout, Crash, UnexpectedPass] {
+        assert_eq!(
+            headline(&[Pass, ExpectedFail, bad]),
+            Headline::Fail,
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn rows_grouped_by_area_columns_by_name() {
+    let m = Matrix::new(&clauses(), &runs());
+    let names: Vec<&str> = m
+        .columns()
+        .iter()
+        .map(|c| c.implementation.as_str())
+        .collect();
+    assert_eq!(names, ["alpha", "beta", "gamma"]);
+    let areas: Vec<&str> = m.areas().map(|(a, _)| a).collect();
+    assert_eq!(
+        areas,
+        ["start", "join", "exitcode", "daemon", "close", "orphans"]
+    );
+    let ids: Vec<&str> = m.rows().iter().map(|r| r.clause.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "start.once",
+            "start.returns-none",
+            "join.parent-only",
+            "join.timeout",
+            "exitcode.signal-negative",
+            "daemon.no-children",
+            "close.requires-exit",
+            "orphans.reaped",
+        ]
+    );
+    assert_eq!(m.rows()[7].level, None);
+}
+
+#[test]
+fn a_result_counts_for_each_clause_it_cites() {
+    let m = Matrix::new(&clauses(), &runs());
+    let row = |id: &str| m.rows().iter().find(|r| r.clause == id).unwrap();
+    // alpha: start/once (pass) and sequence/7 (fail) cite start.returns-none.
+    let cell = &row("start.returns-none").cells[0];
+    assert_eq!(
+        (cell.count(Status::Pass), cell.failing(), cell.total()),
+        (2, 1, 3)
+    );
+    assert_eq!(cell.headline, Headline::Fail);
+    assert_eq!(row("start.once").cells[1].headline, Headline::Pass);
+    assert_eq!(
+        row("daemon.no-children").cells[0].headline,
+        Headline::NotCovered
+    );
+}
+
+#[test]
+fn a_skipped_run_is_skip_everywhere() {
+    let m = Matrix::new(&clauses(), &runs());
+    assert!(m.columns()[2].skip_reason.is_some());
+    assert!(m
+        .rows()
+        .iter()
+        .all(|r| r.cells[2].headline == Headline::Skip));
+}
