@@ -123,6 +123,17 @@ pub fn kill_descendants_except(keep: &[u32]) {
     }
 }
 
+/// Reap the runner's zombie children that are not in `own` (orphans that
+/// died after being reparented to the subreaper).
+pub fn reap_orphan_zombies(own: &[u32]) {
+    let me = sys::getpid();
+    for s in sys::all_processes() {
+        if s.ppid == me && s.state == 'Z' && !own.contains(&s.pid) {
+            sys::reap(s.pid);
+        }
+    }
+}
+
 /// Live processes orphaned to the runner: its children that are neither
 /// the adapter's own (`own`) nor zombies.
 pub fn count_orphans(own: &[u32]) -> i64 {

@@ -20,11 +20,13 @@
 pub mod adapter;
 pub mod cases;
 pub mod check;
+pub mod expectations;
 pub mod guard;
 pub mod machine;
 pub mod reference_adapter;
 pub mod remote;
 pub mod run;
+pub mod suite;
 mod sys;
 
 pub use adapter::{Adapter, AdapterFailure, AdapterInfo, NativeError, Observed};

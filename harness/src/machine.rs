@@ -54,11 +54,11 @@ impl MachineConfig {
         let sequences = std::env::var("PROPTEST_CASES")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(24);
+            .unwrap_or(128);
         MachineConfig {
             capabilities,
             sequences,
-            max_steps: 24,
+            max_steps: 32,
             max_objects: 6,
             seed: 0x5eed,
             regressions: None,
@@ -147,11 +147,14 @@ fn depth(world: &World, at: &Ref) -> usize {
 fn candidates(state: &GenState) -> Vec<(u32, Step)> {
     let w = &state.world;
     let cfg = &state.config;
-    let mut out: Vec<(u32, Step)> = Vec::new();
-    let mut push = |weight: u32, at: &Ref, op: Op| {
+    // (category, weight, step); each category gets a fixed share of the
+    // probability mass, so the many ways to create an object do not crowd
+    // out the ops on the objects that exist.
+    let mut raw: Vec<(usize, u32, Step)> = Vec::new();
+    let mut push = |category: usize, weight: u32, at: &Ref, op: Op| {
         let step = Step { at: at.clone(), op };
         if weight > 0 && offered(cfg, &step.op) && transition(w, &step).is_ok() {
-            out.push((weight, step));
+            raw.push((category, weight, step));
         }
     };
     let mut serving: Vec<Ref> = vec![Ref::main()];
@@ -169,40 +172,47 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
             let targets = [
                 (5, Target::Block),
                 (agent_weight, Target::Agent),
-                (2, Target::Exit { code: 3 }),
-                (1, Target::Return),
+                (4, Target::Exit { code: 3 }),
+                (3, Target::Return),
                 (1, Target::Raise),
                 (2, Target::IgnoreSigterm),
             ];
             for (weight, target) in targets {
                 for daemon in [None, Some(true)] {
-                    let weight = if daemon.is_some() { weight } else { weight * 2 };
+                    // Daemonic agents are as likely as others: they are the
+                    // only way to reach daemon.no-children.
+                    let twice = daemon.is_none() || target == Target::Agent;
+                    let weight = if twice { weight * 2 } else { weight };
+                    let target = target.clone();
                     let op = Op::Create {
                         id: id.clone(),
                         name: None,
                         daemon,
-                        target: target.clone(),
+                        target,
                         group: None,
                     };
-                    push(weight, at, op);
+                    push(CREATE, weight, at, op);
                 }
             }
         }
-        push(1, at, Op::ActiveChildren);
-        push(1, at, Op::ParentProcess);
+        let me = || at.clone();
+        push(MISC, 1, at, Op::ActiveChildren);
+        push(MISC, 2, at, Op::ParentProcess);
+        push(MISC, 1, at, Op::Daemon { p: me() });
         push(
+            MISC,
             1,
             at,
             Op::Join {
-                p: at.clone(),
+                p: me(),
                 timeout_ms: Some(0),
             },
         );
-        push(1, at, Op::IsAlive { p: at.clone() });
-        push(1, at, Op::Name { p: at.clone() });
-        push(1, at, Op::Authkey { p: at.clone() });
+        push(MISC, 1, at, Op::IsAlive { p: me() });
+        push(MISC, 1, at, Op::Name { p: me() });
+        push(MISC, 1, at, Op::Authkey { p: me() });
     }
-    push(1, &Ref::main(), Op::Orphans);
+    push(MISC, 2, &Ref::main(), Op::Orphans);
     for (holder, p) in w.handles.keys() {
         if !serving.contains(holder) {
             continue;
@@ -214,9 +224,9 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
             (8, Op::Start { p: p() }),
             (release, Op::Release { p: p() }),
             (3, Op::IsAlive { p: p() }),
-            (3, Op::Exitcode { p: p() }),
+            (6, Op::Exitcode { p: p() }),
             (
-                3,
+                10,
                 Op::Join {
                     p: p(),
                     timeout_ms: None,
@@ -229,9 +239,9 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
                     timeout_ms: Some(5),
                 },
             ),
-            (2, Op::Terminate { p: p() }),
-            (1, Op::Kill { p: p() }),
-            (3, Op::Close { p: p() }),
+            (4, Op::Terminate { p: p() }),
+            (3, Op::Kill { p: p() }),
+            (4, Op::Close { p: p() }),
             (
                 1,
                 Op::SetDaemon {
@@ -251,7 +261,7 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
             (1, Op::Pid { p: p() }),
             (1, Op::Sentinel { p: p() }),
             (
-                1,
+                2,
                 Op::WaitSentinel {
                     p: p(),
                     timeout_ms: 5,
@@ -266,12 +276,20 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
                 },
             ),
             (1, Op::SerializeAuthkey { p: p() }),
-            (1, Op::Run { p: p() }),
+            (4, Op::Run { p: p() }),
         ];
         for (weight, op) in ops {
-            push(weight, holder, op);
+            push(OBJECT, weight, holder, op);
         }
     }
+    let mut totals = [0u32; 3];
+    for (c, weight, _) in &raw {
+        totals[*c] += weight;
+    }
+    let mut out: Vec<(u32, Step)> = raw
+        .into_iter()
+        .map(|(c, weight, step)| ((SHARE[c] * weight).div_ceil(totals[c]).max(1), step))
+        .collect();
     if out.is_empty() {
         // Always something to do: observing main is valid in every world.
         out.push((
@@ -285,6 +303,56 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
     out
 }
 
+const CREATE: usize = 0;
+const OBJECT: usize = 1;
+const MISC: usize = 2;
+/// Each category's share of the probability mass, out of 10 000.
+const SHARE: [u32; 3] = [2_000, 7_000, 1_000];
+
+/// The `must` and other clauses the model cites for ops the generator
+/// makes; the coverage check expects every `must` one of them to be hit.
+pub const REACHABLE_CLAUSES: &[&str] = &[
+    "construct.daemon-inherit",
+    "construct.daemon-arg",
+    "current-process.main",
+    "join.not-self",
+    "is-alive.lifetime",
+    "exitcode.none-while-running",
+    "pid.process-id",
+    "daemon.inherited",
+    "authkey.random",
+    "authkey.no-pickle",
+    "name.initial",
+    "name.identification",
+    "daemon.before-start",
+    "authkey.inherited",
+    "authkey.settable",
+    "close.then-raises",
+    "run.invokes-target",
+    "start.once",
+    "daemon.no-children",
+    "start.runs-run",
+    "join.parent-only",
+    "join.before-start",
+    "join.blocks",
+    "join.timeout",
+    "join.many-times",
+    "is-alive.parent-only",
+    "exitcode.status",
+    "exitcode.signal-negative",
+    "pid.none-before-start",
+    "sentinel.ready-at-end",
+    "terminate.sigterm",
+    "kill.sigkill",
+    "close.requires-exit",
+    "close.releases",
+    "active-children.live",
+    "parent-process.creator",
+    "parent-process.none-in-main",
+    "terminate.orphans",
+    "error.no-effect",
+];
+
 /// What a state-machine run produced.
 #[derive(Debug, Clone, Default)]
 pub struct MachineRun {
@@ -292,6 +360,9 @@ pub struct MachineRun {
     pub sequences: u64,
     /// Steps executed.
     pub steps: u64,
+    /// One result per sequence generated before the first failure (their
+    /// ops are left out: they passed), then the shrunk failure, if any.
+    pub results: Vec<CaseResult>,
     /// The shrunk failure, if any: an ordinary result with the minimal ops.
     pub failure: Option<CaseResult>,
     /// What the run exercised.
@@ -357,6 +428,12 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
         }
         let leaks = finish(&mut **adapter, &guard, &mut result);
         let mut run = run.borrow_mut();
+        if !failed && result.status == Status::Pass && last_failure.borrow().is_none() {
+            result.id = format!("sequence/{}", run.results.len() + 1);
+            result.clauses = coverage.clauses.keys().cloned().collect();
+            result.ops.clear();
+            run.results.push(result.clone());
+        }
         run.sequences += 1;
         run.steps += executed;
         run.coverage.merge(&coverage);
@@ -376,7 +453,7 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
     let mut run = run.into_inner();
     if let Err(TestError::Fail(_, (_, minimal, _))) = outcome {
         // Replay the minimal sequence once more to record its outcomes.
-        let mut adapter = adapter.into_inner();
+        let adapter = adapter.into_inner();
         let mut result = replay(&mut *adapter, &minimal, inherit);
         if result.status == Status::Pass {
             // Flaky: keep what the shrinker saw last.
@@ -384,8 +461,12 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
         }
         result.id = format!("sequence/{:016x}", config.seed);
         if let Some(dir) = &config.regressions {
-            let _ = write_regression(dir, &result, &minimal);
+            if let Ok(path) = write_regression(dir, &result, &minimal) {
+                let note = format!("; written to {}", path.display());
+                result.message = Some(result.message.unwrap_or_default() + &note);
+            }
         }
+        run.results.push(result.clone());
         run.failure = Some(result);
     }
     CONFIG.with(|c| *c.borrow_mut() = None);

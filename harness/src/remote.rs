@@ -8,10 +8,13 @@
 //!   read or write, never a sleep); a hung adapter is killed and the op is a
 //!   [`AdapterFailure::Timeout`];
 //! - every line must be the expected message, for the expected request id;
-//!   anything else (garbage, a wrong id or type, a wrong shape, an `error`
-//!   line, a line longer than 1 MiB, end of file) is an
-//!   [`AdapterFailure::Crash`] whose message quotes the line, or gives the
-//!   exit status and the end of stderr; the adapter is killed;
+//!   anything else (garbage, a wrong id or type, a wrong shape, a line
+//!   longer than 1 MiB, end of file) is an [`AdapterFailure::Crash`] whose
+//!   message quotes the line, or gives the exit status and the end of
+//!   stderr; the adapter is killed;
+//! - a well-formed `error` line answering an op is a `Crash` with its
+//!   message, but the adapter is still in step and stays (the case runner
+//!   resets it and goes on); answering a reset, it is killed;
 //! - stderr is drained by a thread into a ring of the last 64 KiB;
 //! - the adapter runs in its own process group, and killing it kills the
 //!   group.
@@ -35,6 +38,7 @@ use process::{LineError, Live};
 use procspec_spec::vocab::Step;
 use std::time::{Duration, Instant};
 use tail::StderrTail;
+use wire::Rejection;
 
 /// The default deadline of one op (and of one reset).
 pub const OP_DEADLINE: Duration = Duration::from_secs(20);
@@ -356,7 +360,14 @@ impl Adapter for RemoteAdapter {
         let id = self.next_id();
         let line = wire::op_line(id, step).map_err(|message| AdapterFailure::Crash { message })?;
         let answer = self.exchange(&line, &what)?;
-        wire::parse_result(&answer, id).map_err(|m| self.violation(&what, m))
+        match wire::parse_result(&answer, id) {
+            Ok(observed) => Ok(observed),
+            // The adapter is still in step: it stays, the case is a crash.
+            Err(Rejection::Refused(m)) => Err(AdapterFailure::Crash {
+                message: format!("the adapter refused `{what}`: {m}"),
+            }),
+            Err(Rejection::Broken(m)) => Err(self.violation(&what, m)),
+        }
     }
 
     fn reset(&mut self) -> Result<(), AdapterFailure> {
@@ -366,11 +377,28 @@ impl Adapter for RemoteAdapter {
         }
         let id = self.next_id();
         let answer = self.exchange(&wire::reset_line(id), "reset")?;
-        wire::parse_reset_done(&answer, id).map_err(|m| self.violation("reset", m))
+        // An adapter that cannot reset cannot be trusted with the next case:
+        // it goes, and the next call starts a fresh one.
+        wire::parse_reset_done(&answer, id).map_err(|r| match r {
+            Rejection::Refused(m) => self.violation("reset", format!("the adapter refused: {m}")),
+            Rejection::Broken(m) => self.violation("reset", m),
+        })
     }
 
     fn own_pids(&self) -> Vec<u32> {
         self.pid().into_iter().collect()
+    }
+}
+
+impl std::fmt::Debug for RemoteAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteAdapter")
+            .field("command", &self.command.to_string())
+            .field("pid", &self.pid())
+            .field("info", &self.info)
+            .field("op_deadline", &self.op_deadline)
+            .field("restarts", &self.restarts)
+            .finish_non_exhaustive()
     }
 }
 

@@ -196,7 +196,15 @@ impl Adapter for ReferenceAdapter {
 
     fn reset(&mut self) -> Result<(), AdapterFailure> {
         let deadline = self.deadline;
+        // Everything below main's own children first (grandchildren,
+        // orphans), then the reference kills and reaps its own children:
+        // a zombie it failed to reap is then the leak guard's to find.
+        let own = self.own_pids();
+        crate::guard::kill_descendants_except(&own);
         let r = self.worker().ask(Job::Reset, deadline);
+        // Grandchildren that died while their agent lived were passed to the
+        // runner as zombies when the agent died: they are ours to reap.
+        crate::guard::reap_orphan_zombies(&own);
         self.parents.clear();
         match r {
             Ok(_) => Ok(()),

@@ -241,9 +241,10 @@ impl Live {
     fn wait_group_gone(&self, deadline: Instant) -> bool {
         loop {
             let members = sys::group_members(self.pid);
-            let Some(&first) = members.first() else {
+            let Some(first) = members.iter().find(|m| !matches!(m.state, 'Z' | 'X')) else {
                 return true;
             };
+            let first = first.pid;
             if Instant::now() >= deadline || !self.unreaped() {
                 return false;
             }
@@ -255,6 +256,19 @@ impl Live {
                 Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
                 // Nothing to wait on without sleeping: the kill was sent.
                 Err(_) => return false,
+            }
+        }
+    }
+
+    /// Reap the members of the (dead) group that were reparented to the
+    /// runner, a subreaper: they are dead by the runner's hand, not leaks of
+    /// the case. Called while the leader is unreaped, so the group id
+    /// still means this group.
+    fn reap_orphans(&self) {
+        let me = sys::getpid();
+        for m in sys::group_members(self.pid) {
+            if m.pid != self.pid && m.ppid == me && m.state == 'Z' {
+                sys::try_reap(m.pid);
             }
         }
     }
@@ -273,6 +287,7 @@ impl Live {
         if self.unreaped() {
             sys::kill_group(self.pid, libc::SIGKILL);
             self.wait_group_gone(deadline);
+            self.reap_orphans();
         }
         let status = self.child.wait().ok();
         drop(self.stdout);

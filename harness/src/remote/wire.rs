@@ -104,20 +104,63 @@ fn type_of(map: &Map<String, Value>) -> String {
     }
 }
 
-/// An `error` line's message, if `map` is a well-formed one.
-fn refusal(map: &Map<String, Value>) -> Option<String> {
+/// Why an answer was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    /// A well-formed `error` line for the request: the adapter could not
+    /// carry it out, and is still in step with the runner.
+    Refused(String),
+    /// Anything else: the adapter broke the protocol.
+    Broken(String),
+}
+
+/// If `map` is an `error` line: its message when it is well formed for
+/// request `id` (or for no request: `id` null), why not otherwise.
+fn as_error(
+    map: &Map<String, Value>,
+    line: &[u8],
+    id: Option<u64>,
+) -> Option<Result<String, String>> {
     if map.get("type")? != "error" {
         return None;
     }
-    let message = map.get("message")?.as_str()?;
-    Some(message.to_string())
+    let extra: Vec<&str> = map
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !["type", "id", "message"].contains(k))
+        .collect();
+    if !extra.is_empty() {
+        return Some(Err(format!(
+            "`error` with unknown field(s) {}: {}",
+            extra.join(", "),
+            quote(line)
+        )));
+    }
+    match (map.get("id"), id) {
+        (Some(Value::Null), _) => {}
+        (Some(got), Some(id)) if got.as_u64() == Some(id) => {}
+        (Some(got), _) => {
+            return Some(Err(format!(
+                "`error` for request {got}, expected {}: {}",
+                id.map_or("none".to_string(), |i| i.to_string()),
+                quote(line)
+            )))
+        }
+        (None, _) => return Some(Err(format!("`error` without an id: {}", quote(line)))),
+    }
+    Some(match map.get("message") {
+        Some(Value::String(m)) => Ok(m.clone()),
+        _ => Err(format!("`error` without a message: {}", quote(line))),
+    })
 }
 
 /// Validate the hello line.
 pub(crate) fn parse_hello(line: &[u8]) -> Result<Hello, String> {
     let map = object(line).map_err(|e| format!("bad hello: {e}"))?;
-    if let Some(message) = refusal(&map) {
-        return Err(format!("adapter refused to start: {message}"));
+    match as_error(&map, line, None) {
+        Some(Ok(message)) => return Err(format!("adapter refused to start: {message}")),
+        Some(Err(broken)) => return Err(format!("expected a hello line: {broken}")),
+        None => {}
     }
     if map.get("type") != Some(&Value::from("hello")) {
         return Err(format!(
@@ -193,10 +236,22 @@ fn expect(
     want: &str,
     id: u64,
     allowed: &[&str],
-) -> Result<(), String> {
-    if let Some(message) = refusal(map) {
-        return Err(format!("adapter answered with an error: {message}"));
+) -> Result<(), Rejection> {
+    match as_error(map, line, Some(id)) {
+        Some(Ok(message)) => return Err(Rejection::Refused(message)),
+        Some(Err(broken)) => return Err(Rejection::Broken(broken)),
+        None => {}
     }
+    expect_type(map, line, want, id, allowed).map_err(Rejection::Broken)
+}
+
+fn expect_type(
+    map: &Map<String, Value>,
+    line: &[u8],
+    want: &str,
+    id: u64,
+    allowed: &[&str],
+) -> Result<(), String> {
     if map.get("type") != Some(&Value::from(want)) {
         return Err(format!(
             "expected `{want}` for request {id}, got type {}: {}",
@@ -230,8 +285,8 @@ fn expect(
 }
 
 /// Validate the answer to `op` request `id`.
-pub(crate) fn parse_result(line: &[u8], id: u64) -> Result<Observed, String> {
-    let map = object(line)?;
+pub(crate) fn parse_result(line: &[u8], id: u64) -> Result<Observed, Rejection> {
+    let map = object(line).map_err(Rejection::Broken)?;
     expect(
         &map,
         line,
@@ -239,6 +294,10 @@ pub(crate) fn parse_result(line: &[u8], id: u64) -> Result<Observed, String> {
         id,
         &["type", "id", "outcome", "native"],
     )?;
+    outcome_of(&map, line).map_err(Rejection::Broken)
+}
+
+fn outcome_of(map: &Map<String, Value>, line: &[u8]) -> Result<Observed, String> {
     let outcome = match map.get("outcome") {
         None => return Err(format!("`result` without an outcome: {}", quote(line))),
         Some(o) => Outcome::deserialize(o)
@@ -261,8 +320,8 @@ pub(crate) fn parse_result(line: &[u8], id: u64) -> Result<Observed, String> {
 }
 
 /// Validate the answer to `reset` request `id`.
-pub(crate) fn parse_reset_done(line: &[u8], id: u64) -> Result<(), String> {
-    let map = object(line)?;
+pub(crate) fn parse_reset_done(line: &[u8], id: u64) -> Result<(), Rejection> {
+    let map = object(line).map_err(Rejection::Broken)?;
     expect(&map, line, "reset-done", id, &["type", "id"])
 }
 
@@ -382,8 +441,17 @@ mod tests {
             ("garbage", "not JSON"),
             ("", "not JSON"),
         ] {
-            let e = parse_result(line.as_bytes(), 3).unwrap_err();
-            assert!(e.contains(needle), "{line}: {e}");
+            match parse_result(line.as_bytes(), 3) {
+                Err(Rejection::Broken(e)) => assert!(e.contains(needle), "{line}: {e}"),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        for line in [
+            r#"{"type":"error","id":3,"message":"no agent p9"}"#,
+            r#"{"type":"error","id":null,"message":"no agent p9"}"#,
+        ] {
+            let refused = parse_result(line.as_bytes(), 3).unwrap_err();
+            assert_eq!(refused, Rejection::Refused("no agent p9".into()));
         }
         assert!(parse_reset_done(br#"{"type":"reset-done","id":5}"#, 5).is_ok());
         assert!(parse_reset_done(br#"{"type":"reset-done","id":6}"#, 5).is_err());

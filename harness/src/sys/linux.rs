@@ -175,8 +175,8 @@ pub fn kill_group(pgid: u32, signal: i32) {
     }
 }
 
-/// Live (not zombie) members of process group `pgid`, from `/proc`.
-pub fn group_members(pgid: u32) -> Vec<u32> {
+/// Members of process group `pgid`, zombies included, from `/proc`.
+pub fn group_members(pgid: u32) -> Vec<ProcStat> {
     let Ok(dir) = fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -189,11 +189,10 @@ pub fn group_members(pgid: u32) -> Vec<u32> {
                 return false;
             };
             // After the command name: state, ppid, pgrp.
-            let mut fields = text[close + 1..].split_whitespace();
-            let state = fields.next().and_then(|s| s.chars().next());
-            let group = fields.nth(1).and_then(|g| g.parse::<u32>().ok());
-            group == Some(pgid) && !matches!(state, Some('Z' | 'X') | None)
+            let group = text[close + 1..].split_whitespace().nth(2);
+            group.and_then(|g| g.parse::<u32>().ok()) == Some(pgid)
         })
+        .filter_map(stat)
         .collect()
 }
 

@@ -444,6 +444,11 @@ fn exitcode(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>)
     let w = t.world;
     if !h.started {
         t.ok(Value::None, "exitcode.none-while-running");
+        if !own {
+            // The parent check may come first (the docs: "should only be
+            // called by the process that created the process object").
+            t.err(ErrorKind::NotParent, "exitcode.parent-only");
+        }
         return;
     }
     if !own {
@@ -743,7 +748,7 @@ fn settle(mut w: World) -> World {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

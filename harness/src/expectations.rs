@@ -1,0 +1,169 @@
+//! Expectation files: `fixtures/expectations/<implementation>.toml`, the
+//! known divergences of one implementation, each with its reason.
+//!
+//! ```toml
+//! [[divergence]]
+//! case = "terminate/before-start"   # or: clause = "terminate.before-start"
+//! reason = "CPython raises AttributeError: _popen is None (process.py, terminate())"
+//! platform = "linux"                # optional: only there
+//! allowed = [{ ok = "none" }, { err = "not-parent" }]  # optional: intermittent
+//! ```
+//!
+//! A failure listed here is `expected-fail`; a listed result that passes is
+//! `unexpected-pass`, unless `allowed` marks the divergence intermittent (a
+//! pass is then fine, and a failure counts as expected only when the
+//! observed outcome is one of `allowed`). No divergence without a reason.
+
+use procspec_spec::results::{CaseResult, Status};
+use procspec_spec::vocab::Outcome;
+use procspec_spec::SpecError;
+use serde::Deserialize;
+
+/// One known divergence.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Divergence {
+    /// A case id.
+    #[serde(default)]
+    pub case: Option<String>,
+    /// A clause id (matches every result that names it).
+    #[serde(default)]
+    pub clause: Option<String>,
+    /// Why: a doc quote or a source line.
+    pub reason: String,
+    /// Only on this OS (`std::env::consts::OS`).
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// Intermittent: the outcomes it may show when it fails.
+    #[serde(default)]
+    pub allowed: Option<Vec<Outcome>>,
+}
+
+/// The divergences of one implementation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// The list.
+    #[serde(default, rename = "divergence")]
+    pub divergences: Vec<Divergence>,
+}
+
+impl Expectations {
+    /// Parse and check an expectation file: each entry names exactly one of
+    /// case and clause, the clause exists, and the reason is not empty.
+    pub fn parse(text: &str, path: &str) -> Result<Expectations, SpecError> {
+        let e: Expectations = toml::from_str(text).map_err(|err| {
+            let line = err
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            SpecError::invalid(path, line, err.message())
+        })?;
+        for (i, d) in e.divergences.iter().enumerate() {
+            let line = nth_line(text, i);
+            if d.case.is_some() == d.clause.is_some() {
+                return Err(SpecError::invalid(
+                    path,
+                    line,
+                    "a divergence names exactly one of `case` and `clause`",
+                ));
+            }
+            if let Some(c) = &d.clause {
+                if procspec_spec::clause(c).is_none() {
+                    return Err(SpecError::invalid(
+                        path,
+                        line,
+                        format!("unknown clause id {c:?}"),
+                    ));
+                }
+            }
+            if d.reason.trim().is_empty() {
+                return Err(SpecError::invalid(
+                    path,
+                    line,
+                    "a divergence needs a reason",
+                ));
+            }
+        }
+        Ok(e)
+    }
+
+    /// Read and parse a file.
+    pub fn load(path: &std::path::Path) -> Result<Expectations, SpecError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SpecError::invalid(&shown, 0, e.to_string()))?;
+        Expectations::parse(&text, &shown)
+    }
+
+    /// Case ids named that are not among `known`.
+    pub fn unknown_cases<'a>(&'a self, known: &[String]) -> Vec<&'a str> {
+        self.divergences
+            .iter()
+            .filter_map(|d| d.case.as_deref())
+            .filter(|c| !known.iter().any(|k| k == c))
+            .collect()
+    }
+
+    fn find(&self, result: &CaseResult) -> Option<&Divergence> {
+        self.divergences.iter().find(|d| {
+            let here = d
+                .platform
+                .as_deref()
+                .is_none_or(|p| p == std::env::consts::OS);
+            let hit = d.case.as_deref() == Some(result.id.as_str())
+                || d.clause
+                    .as_ref()
+                    .is_some_and(|c| result.clauses.contains(c));
+            here && hit
+        })
+    }
+
+    /// Turn a raw status into its status against these expectations.
+    pub fn apply(&self, result: &mut CaseResult) {
+        let Some(d) = self.find(result) else { return };
+        let failed = matches!(
+            result.status,
+            Status::Fail | Status::Timeout | Status::Crash
+        );
+        let reason = format!("expected: {}", d.reason);
+        match (&d.allowed, failed) {
+            (Some(allowed), true) => {
+                let ok = result
+                    .observed
+                    .as_deref()
+                    .is_some_and(|o| allowed.iter().any(|a| a.to_string() == o));
+                if ok {
+                    result.status = Status::ExpectedFail;
+                    append(result, &reason);
+                }
+            }
+            (Some(_), false) => {}
+            (None, true) => {
+                result.status = Status::ExpectedFail;
+                append(result, &reason);
+            }
+            (None, false) if result.status == Status::Pass => {
+                result.status = Status::UnexpectedPass;
+                append(result, &format!("passed although {reason}"));
+            }
+            (None, false) => {}
+        }
+    }
+}
+
+fn append(result: &mut CaseResult, text: &str) {
+    result.message = Some(match result.message.take() {
+        Some(m) => format!("{m}; {text}"),
+        None => text.to_string(),
+    });
+}
+
+/// The line of the `i`-th `[[divergence]]` header.
+fn nth_line(text: &str, i: usize) -> usize {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[divergence]]")
+        .nth(i)
+        .map_or(0, |(n, _)| n + 1)
+}

@@ -1,0 +1,141 @@
+//! Run the whole suite from Rust: every case file as its own test, and the
+//! state machine, against any [`Adapter`], in the caller's `cargo test`.
+//!
+//! ```ignore
+//! // tests/conformance.rs of a crate that implements the lifecycle:
+//! procspec_harness::conformance_suite! {
+//!     cases = "../cases/**/*.toml",          // relative to the crate
+//!     adapter = my_crate::MyAdapter::new(),
+//! }
+//! ```
+//!
+//! The macro expands to an rstest test per case file (named after the file)
+//! and one state-machine test; the calling crate needs `rstest` as a dev
+//! dependency. procspec's own reference is checked through exactly this
+//! path (`harness/tests/reference.rs`).
+
+use crate::adapter::Adapter;
+use crate::cases::{case_id, load_case, run_case};
+use crate::check::Coverage;
+use crate::machine::{run_machine, MachineConfig};
+use procspec_spec::results::Status;
+use procspec_spec::vocab::Level;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// Processes are process-global (children, reaping, the subreaper's view),
+/// so conformance tests in one binary take turns.
+pub fn lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The `cases/` directory a case file lives in (its nearest ancestor of
+/// that name).
+pub fn cases_root(path: &Path) -> PathBuf {
+    path.ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "cases"))
+        .map_or_else(
+            || path.parent().unwrap_or(path).to_path_buf(),
+            Path::to_path_buf,
+        )
+}
+
+/// Run one case file; panics with the result if it neither passed nor was
+/// ruled out by a missing capability.
+pub fn check_case_file<A: Adapter + ?Sized>(path: &Path, adapter: &mut A) {
+    let _lock = lock();
+    let root = cases_root(path);
+    let loaded = load_case(&root, path).unwrap_or_else(|e| panic!("{e}"));
+    let (result, _) = run_case(adapter, &loaded.case);
+    assert!(
+        matches!(result.status, Status::Pass | Status::PreconditionFailed),
+        "case {} ({}): {}\n{}",
+        case_id(&root, path),
+        result.status.as_str(),
+        result.message.clone().unwrap_or_default(),
+        render_ops(&result.ops),
+    );
+}
+
+/// Run the state machine (`PROPTEST_CASES` sequences) and panic on a
+/// failure, with the shrunk sequence; also fail if a `must` clause that
+/// the generated ops can reach was never exercised. Returns the coverage.
+pub fn check_state_machine<A: Adapter + ?Sized>(
+    adapter: &mut A,
+    regressions: Option<PathBuf>,
+) -> Coverage {
+    let _lock = lock();
+    let mut config = MachineConfig::new(adapter.info().capabilities.clone());
+    config.regressions = regressions;
+    let run = run_machine(adapter, &config);
+    if let Some(f) = &run.failure {
+        panic!(
+            "state machine failed on clause {:?}: {}\nexpected one of {:?}, observed {:?}\nshrunk sequence:\n{}",
+            f.clauses,
+            f.message.clone().unwrap_or_default(),
+            f.expected,
+            f.observed,
+            render_ops(&f.ops)
+        );
+    }
+    let missing = unexercised_must_clauses(&run.coverage, &adapter.info().capabilities);
+    assert!(
+        missing.is_empty(),
+        "{} sequences ({} steps) never exercised these must clauses: {missing:?}\nexercised: {:?}",
+        run.sequences,
+        run.steps,
+        run.coverage.clauses
+    );
+    run.coverage
+}
+
+/// The `must` clauses the state machine can reach (the model cites them
+/// for generated ops, and the implementation has their capabilities) that
+/// `coverage` never saw.
+pub fn unexercised_must_clauses(
+    coverage: &Coverage,
+    caps: &[procspec_spec::Capability],
+) -> Vec<String> {
+    crate::machine::REACHABLE_CLAUSES
+        .iter()
+        .filter(|id| {
+            procspec_spec::clause(id)
+                .is_some_and(|c| c.level == Level::Must && c.needs.iter().all(|n| caps.contains(n)))
+        })
+        .filter(|id| !coverage.clauses.contains_key(**id))
+        .map(|id| id.to_string())
+        .collect()
+}
+
+/// One line per step: `at: op -> observed`.
+pub fn render_ops(ops: &[procspec_spec::results::StepRecord]) -> String {
+    ops.iter()
+        .map(|r| match &r.observed {
+            Some(o) => format!("  {} -> {o}\n", r.step),
+            None => format!("  {} -> (no answer)\n", r.step),
+        })
+        .collect()
+}
+
+/// Expand to the conformance tests of one adapter: one test per case file
+/// and one state-machine test. See the module docs.
+#[macro_export]
+macro_rules! conformance_suite {
+    (cases = $cases:literal, adapter = $make:expr $(, regressions = $reg:expr)? $(,)?) => {
+        #[::rstest::rstest]
+        fn case(#[files($cases)] path: ::std::path::PathBuf) {
+            let mut adapter = $make;
+            $crate::suite::check_case_file(&path, &mut adapter);
+        }
+
+        #[test]
+        fn state_machine() {
+            let mut adapter = $make;
+            #[allow(unused_mut, unused_assignments)]
+            let mut regressions: ::std::option::Option<::std::path::PathBuf> = None;
+            $( regressions = Some(::std::path::PathBuf::from($reg)); )?
+            $crate::suite::check_state_machine(&mut adapter, regressions);
+        }
+    };
+}

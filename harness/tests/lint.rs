@@ -1,0 +1,133 @@
+//! The repository's own lint, run by `cargo test`: clause ids, case files
+//! and every id cited anywhere must agree with the registry.
+
+use procspec_harness::cases::load_cases;
+use procspec_spec::vocab::Level;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every case file parses, cites known clauses and runs in the model.
+#[test]
+fn every_case_is_valid() {
+    let cases = load_cases(&root().join("cases")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!cases.is_empty(), "no case files under cases/");
+}
+
+/// Every `must` clause is covered by at least one case.
+#[test]
+fn every_must_clause_has_a_case() {
+    let cases = load_cases(&root().join("cases")).unwrap_or_else(|e| panic!("{e}"));
+    let covered: BTreeSet<&str> = cases
+        .iter()
+        .flat_map(|c| c.case.clauses.iter().map(String::as_str))
+        .collect();
+    let missing: Vec<&str> = procspec_spec::clauses()
+        .iter()
+        .filter(|c| c.level == Level::Must && !covered.contains(c.id.as_str()))
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "must clauses without a case: {missing:?}"
+    );
+}
+
+/// Every clause id quoted anywhere in the repository (code, cases,
+/// expectations, docs) exists in the registry.
+#[test]
+fn every_cited_clause_exists() {
+    let known: BTreeSet<String> = procspec_spec::clauses()
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    let areas: BTreeSet<String> = known
+        .iter()
+        .map(|id| id.split('.').next().unwrap_or("").to_string())
+        .collect();
+    let mut unknown = Vec::new();
+    for dir in [
+        "spec/src",
+        "harness/src",
+        "cases",
+        "fixtures/expectations",
+        "src",
+    ] {
+        walk(&root().join(dir), &mut |path, text| {
+            for id in quoted_ids(text, &areas) {
+                if !known.contains(&id) {
+                    unknown.push(format!("{}: {id}", path.display()));
+                }
+            }
+        });
+    }
+    assert!(unknown.is_empty(), "unknown clause ids: {unknown:#?}");
+}
+
+/// `"area.rule"` strings whose area is a clause area.
+fn quoted_ids(text: &str, areas: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for piece in text.split('"').skip(1).step_by(2) {
+        if let Some((area, rest)) = piece.split_once('.') {
+            if areas.contains(area) && !rest.is_empty() && procspec_spec::clauses::is_slug(piece) {
+                out.push(piece.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path, &str)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, f);
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("rs" | "toml" | "md")
+        ) {
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                f(&p, &text);
+            }
+        }
+    }
+}
+
+/// insta writes `.snap.new` files when a snapshot changes; CI never accepts
+/// them silently.
+#[test]
+fn no_pending_snapshots() {
+    let mut stray = Vec::new();
+    for dir in ["spec", "reports", "harness"] {
+        walk_all(&root().join(dir), &mut |p| {
+            let name = p.to_string_lossy();
+            if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {
+                stray.push(p.to_path_buf());
+            }
+        });
+    }
+    assert!(
+        stray.is_empty(),
+        "review or delete pending snapshots: {stray:?}"
+    );
+}
+
+fn walk_all(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk_all(&p, f);
+        } else {
+            f(&p);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! procspec's reference implementation against the whole suite, under fork
+//! and under spawn, through the same macro any other crate would use.
+
+use procspec_harness::reference_adapter::{register_targets, ReferenceAdapter};
+use procspec_reference::StartMethod;
+
+/// Spawned children re-run this binary with `spawn_entry --exact`: here
+/// they become their target.
+#[test]
+fn spawn_entry() {
+    register_targets();
+    procspec_reference::init();
+}
+
+fn adapter(method: StartMethod) -> ReferenceAdapter {
+    register_targets();
+    procspec_reference::set_spawn_args(
+        [
+            "spawn_entry",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+            "-q",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    procspec_reference::init();
+    ReferenceAdapter::new(method)
+}
+
+mod fork {
+    procspec_harness::conformance_suite! {
+        cases = "../cases/**/*.toml",
+        adapter = super::adapter(procspec_reference::StartMethod::Fork),
+        regressions = concat!(env!("CARGO_MANIFEST_DIR"), "/../cases/regressions"),
+    }
+}
+
+mod spawn {
+    procspec_harness::conformance_suite! {
+        cases = "../cases/**/*.toml",
+        adapter = super::adapter(procspec_reference::StartMethod::Spawn),
+        regressions = concat!(env!("CARGO_MANIFEST_DIR"), "/../cases/regressions"),
+    }
+}
