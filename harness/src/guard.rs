@@ -123,13 +123,22 @@ pub fn kill_descendants_except(keep: &[u32]) {
     }
 }
 
-/// Reap the runner's zombie children that are not in `own` (orphans that
-/// died after being reparented to the subreaper).
-pub fn reap_orphan_zombies(own: &[u32]) {
+/// SIGKILL these processes (those still there).
+pub fn kill_pids(pids: &[u32]) {
+    for &pid in pids {
+        if sys::stat(pid).is_some_and(|s| s.state != 'Z') {
+            sys::kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Reap those of `pids` that are (or are about to be) the runner's own
+/// children: orphans reparented to the subreaper.
+pub fn reap_zombies_among(pids: &[u32]) {
     let me = sys::getpid();
-    for s in sys::all_processes() {
-        if s.ppid == me && s.state == 'Z' && !own.contains(&s.pid) {
-            sys::reap(s.pid);
+    for &pid in pids {
+        if sys::stat(pid).is_some_and(|s| s.ppid == me) {
+            sys::reap(pid);
         }
     }
 }

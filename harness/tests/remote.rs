@@ -498,7 +498,7 @@ fn answers_that_break_the_protocol() {
             "`error` for request 98",
         ),
         ("", "not JSON"),
-        ("\u{1b}[31mred\u{1b}[0m", "not JSON"),
+        ("\u{1b}[31mred\u{1b}[0m", r"`\u{1b}[31mred\u{1b}[0m`"),
     ] {
         let mut a = start(python("scripted.py", &["-", answer]));
         let mut pids = Vec::new();

@@ -39,10 +39,9 @@ pub fn serve(args: AgentArgs) {
         return;
     }
     for line in cmd.lines() {
-        let Ok(line) = line else { return };
-        let request: Request = match serde_json::from_str(&line) {
-            Ok(r) => r,
-            Err(_) => return,
+        let Ok(line) = line else { break };
+        let Ok(request) = serde_json::from_str::<Request>(&line) else {
+            break;
         };
         match request {
             Request::Exit => return,
@@ -53,11 +52,14 @@ pub fn serve(args: AgentArgs) {
                     native: observed.native,
                 };
                 if write_reply(&mut reply, &answer).is_err() {
-                    return;
+                    break;
                 }
             }
         }
     }
+    // The channel is gone (the creator died): nobody can release this agent,
+    // and a process does not end because its parent did.
+    crate::sys::block_forever();
 }
 
 fn write_reply(w: &mut impl Write, r: &Reply) -> std::io::Result<()> {

@@ -81,6 +81,10 @@ pub struct ReferenceAdapter {
     worker: Option<Worker>,
     /// Who created each agent, to route ops down the tree.
     parents: BTreeMap<Ref, Ref>,
+    /// Every process started anywhere in the tree: reset kills exactly
+    /// these (some may have been orphaned to the runner), so that anything
+    /// else left behind is the leak guard's to find.
+    tree: Vec<u32>,
     deadline: Duration,
 }
 
@@ -121,6 +125,7 @@ impl ReferenceAdapter {
             method,
             worker: None,
             parents: BTreeMap::new(),
+            tree: Vec::new(),
             deadline: OP_DEADLINE,
         }
     }
@@ -151,11 +156,29 @@ impl ReferenceAdapter {
         path
     }
 
+    /// Note the pid of a child just started (not a step of the run: the
+    /// checker never sees it).
+    fn remember_pid(&mut self, at: &Ref, p: &Ref) {
+        let path = self.path(at);
+        let probe = Step {
+            at: at.clone(),
+            op: Op::Pid { p: p.clone() },
+        };
+        let deadline = self.deadline;
+        if let Ok(Answer::Observed(o)) = self.worker().ask(Job::Step(path, probe), deadline) {
+            if let Outcome::Ok(procspec_spec::vocab::Value::Pid(pid)) = o.outcome {
+                self.tree.push(pid);
+            }
+        }
+    }
+
     /// A hung op: kill the whole tree (which unblocks the worker) and start
     /// afresh with a new worker.
     fn abandon(&mut self) {
         self.worker = None;
-        crate::guard::kill_descendants();
+        crate::guard::kill_pids(&self.tree);
+        crate::guard::reap_zombies_among(&self.tree);
+        self.tree.clear();
         self.parents.clear();
     }
 }
@@ -170,8 +193,12 @@ impl Adapter for ReferenceAdapter {
         let deadline = self.deadline;
         match self.worker().ask(Job::Step(path, step.clone()), deadline) {
             Ok(Answer::Observed(o)) => {
-                if let (Op::Create { id, .. }, Outcome::Ok(_)) = (&step.op, &o.outcome) {
-                    self.parents.insert(id.clone(), step.at.clone());
+                match (&step.op, &o.outcome) {
+                    (Op::Create { id, .. }, Outcome::Ok(_)) => {
+                        self.parents.insert(id.clone(), step.at.clone());
+                    }
+                    (Op::Start { p }, Outcome::Ok(_)) => self.remember_pid(&step.at, p),
+                    _ => {}
                 }
                 Ok(o)
             }
@@ -200,11 +227,18 @@ impl Adapter for ReferenceAdapter {
         // orphans), then the reference kills and reaps its own children:
         // a zombie it failed to reap is then the leak guard's to find.
         let own = self.own_pids();
-        crate::guard::kill_descendants_except(&own);
+        let below: Vec<u32> = self
+            .tree
+            .iter()
+            .copied()
+            .filter(|p| !own.contains(p))
+            .collect();
+        crate::guard::kill_pids(&below);
         let r = self.worker().ask(Job::Reset, deadline);
         // Grandchildren that died while their agent lived were passed to the
         // runner as zombies when the agent died: they are ours to reap.
-        crate::guard::reap_orphan_zombies(&own);
+        crate::guard::reap_zombies_among(&below);
+        self.tree.clear();
         self.parents.clear();
         match r {
             Ok(_) => Ok(()),

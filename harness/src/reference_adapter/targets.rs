@@ -60,7 +60,11 @@ fn block(a: &BlockArgs) {
     }
     let mut release = adopt(a.release);
     let mut byte = [0u8; 1];
-    let _ = release.read(&mut byte);
+    if !matches!(release.read(&mut byte), Ok(1)) {
+        // End of file: the creator is gone, so nobody can release this
+        // child any more. A process does not end because its parent did.
+        crate::sys::block_forever();
+    }
 }
 
 /// Adopt an fd handed to this child by number.

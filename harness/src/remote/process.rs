@@ -217,17 +217,19 @@ impl Live {
         if let Some(fd) = &self.pidfd {
             return sys::wait_readable(fd.as_fd(), deadline);
         }
-        // No pidfd: wait for end of file on stdout instead, discarding.
+        // No pidfd: wait for end of file on stdout instead, discarding, and
+        // count the adapter as exited if it is a zombie by then (it may be
+        // a moment late: it is then reported as killed).
         let mut sink = [0u8; 4096];
         while sys::wait_readable(self.stdout.as_fd(), deadline) {
             match self.stdout.read(&mut sink) {
-                Ok(0) => return false,
+                Ok(0) => break,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
+                Err(_) => break,
             }
         }
-        false
+        sys::stat(self.pid).is_some_and(|s| s.state == 'Z')
     }
 
     /// Whether the leader is still our unreaped child (alive or zombie),

@@ -30,10 +30,18 @@ pub(crate) fn shutdown_line() -> String {
 }
 
 /// A line for a message: lossy UTF-8, at most [`QUOTE_CHARS`] characters,
-/// in backticks.
+/// control characters escaped (no terminal tricks in reports), in
+/// backticks.
 pub(crate) fn quote(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(line);
-    let mut out: String = text.chars().take(QUOTE_CHARS).collect();
+    let mut out = String::new();
+    for c in text.chars().take(QUOTE_CHARS) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
     if text.chars().nth(QUOTE_CHARS).is_some() {
         out.push_str("[...]");
     }
@@ -434,8 +442,13 @@ mod tests {
                 "bad native",
             ),
             (
-                r#"{"type":"error","id":3,"message":"no agent p9"}"#,
-                "no agent p9",
+                r#"{"type":"error","id":4,"message":"no agent p9"}"#,
+                "for request 4",
+            ),
+            (r#"{"type":"error","id":3}"#, "without a message"),
+            (
+                r#"{"type":"error","id":3,"message":"m","why":1}"#,
+                "unknown field(s) why",
             ),
             (r#"["result",3,{"ok":"none"}]"#, "not a JSON object"),
             ("garbage", "not JSON"),
@@ -463,5 +476,6 @@ mod tests {
         let q = quote(long.as_bytes());
         assert_eq!(q.len(), 200 + "``[...]".len());
         assert_eq!(quote(b"\xff a"), "`\u{fffd} a`");
+        assert_eq!(quote(b"\x1b[31mred\r"), r"`\u{1b}[31mred\r`");
     }
 }

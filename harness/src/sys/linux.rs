@@ -242,3 +242,15 @@ pub fn wait_writable(fd: std::os::fd::BorrowedFd<'_>, deadline: std::time::Insta
         }
     }
 }
+
+/// Block until a signal ends this process: for a child whose creator is
+/// gone and that therefore can never be released. Never returns.
+pub fn block_forever() -> ! {
+    loop {
+        // SAFETY: pause(2) has no arguments and only returns when a signal
+        // handler ran; SIGKILL, the way such a child ends, never returns.
+        unsafe {
+            libc::pause();
+        }
+    }
+}
