@@ -1,1 +1,69 @@
-fn main() {}
+//! `procspec`: the command line of the conformance suite for the
+//! `multiprocessing.Process` lifecycle. Thin: arguments in, harness and
+//! reports do the work. Subcommands live in `cmd/`, the end-of-run summary
+//! in `summary.rs`.
+//!
+//! Exit codes: 0 every result matches its expectation, 1 some do not (or an
+//! adapter could not start), 2 usage or configuration errors.
+
+mod cmd;
+mod summary;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Conformance suite for the multiprocessing.Process lifecycle.
+///
+/// procspec drives an implementation of Python's `multiprocessing.Process`
+/// lifecycle (CPython under each start method, billiard, multiprocess,
+/// PyPy, procspec's own Rust reference, or any program speaking the wire
+/// protocol of spec/INTERPRETING.md) through hand-written cases and random
+/// operation sequences, holds every outcome to the model, and reports which
+/// clause of the spec each implementation honours.
+#[derive(Debug, Parser)]
+#[command(name = "procspec", version, propagate_version = true)]
+#[command(after_help = "\
+Exit status: 0 when every result matches its expectation, 1 when some do not \
+(or an adapter could not start), 2 for usage and configuration errors.
+
+Start with:  procspec run --all   (then open reports/latest/index.html)")]
+struct Cli {
+    /// The repository root (the directory with cases/ and spec/clauses.toml).
+    /// Default: found by walking up from the current directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Run(cmd::run::RunArgs),
+    Report(cmd::report::ReportArgs),
+    List(cmd::list::ListArgs),
+    Explain(cmd::explain::ExplainArgs),
+}
+
+fn main() -> ExitCode {
+    // Spawned reference children re-execute this binary: they must find
+    // their targets and branch off here, before anything else happens.
+    procspec_harness::reference_adapter::register_targets();
+    procspec_reference::init();
+
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Run(a) => cmd::run::run(cli.root.as_deref(), a),
+        Command::Report(a) => cmd::report::run(a),
+        Command::List(a) => cmd::list::run(cli.root.as_deref(), a),
+        Command::Explain(a) => cmd::explain::run(cli.root.as_deref(), a),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("procspec: error: {e:#}");
+            cmd::config_error()
+        }
+    }
+}

@@ -11,6 +11,7 @@
 //! - [`cases`]: the case files and their runner.
 //! - [`machine`]: the proptest state machine.
 //! - [`guard`]: the leak guard (subreaper, descendants, zombies, fds).
+//! - [`impls`]: the tracked implementations, as data (`fixtures/impls/`).
 //! - [`run`]: a whole conformance run of one implementation, to a
 //!   [`procspec_spec::results::RunReport`].
 //!
@@ -22,6 +23,7 @@ pub mod cases;
 pub mod check;
 pub mod expectations;
 pub mod guard;
+pub mod impls;
 pub mod machine;
 pub mod reference_adapter;
 pub mod remote;

@@ -62,6 +62,9 @@ pub struct RemoteAdapter {
     /// The last request id used with the live incarnation.
     last_id: u64,
     restarts: u32,
+    /// Helper processes the adapter keeps across resets (its last
+    /// `reset-done` named them): not leaks.
+    helpers: Vec<u32>,
 }
 
 /// What the runner knows of an adapter from its hello.
@@ -180,6 +183,7 @@ impl RemoteAdapter {
             last_stderr: None,
             last_id: 0,
             restarts: 0,
+            helpers: Vec::new(),
         })
     }
 
@@ -379,14 +383,29 @@ impl Adapter for RemoteAdapter {
         let answer = self.exchange(&wire::reset_line(id), "reset")?;
         // An adapter that cannot reset cannot be trusted with the next case:
         // it goes, and the next call starts a fresh one.
-        wire::parse_reset_done(&answer, id).map_err(|r| match r {
-            Rejection::Refused(m) => self.violation("reset", format!("the adapter refused: {m}")),
-            Rejection::Broken(m) => self.violation("reset", m),
-        })
+        match wire::parse_reset_done(&answer, id) {
+            Ok(helpers) => {
+                self.helpers = helpers;
+                // Processes of its group orphaned to the runner (e.g. an
+                // agent's own fork server, outliving it) died as the
+                // runner's zombies: the runner, their reaper, reaps them.
+                if let Some(live) = &self.live {
+                    live.reap_orphans();
+                }
+                Ok(())
+            }
+            Err(Rejection::Refused(m)) => {
+                Err(self.violation("reset", format!("the adapter refused: {m}")))
+            }
+            Err(Rejection::Broken(m)) => Err(self.violation("reset", m)),
+        }
     }
 
+    /// The adapter process and the helpers its last reset kept.
     fn own_pids(&self) -> Vec<u32> {
-        self.pid().into_iter().collect()
+        let mut pids: Vec<u32> = self.pid().into_iter().collect();
+        pids.extend(self.helpers.iter().copied());
+        pids
     }
 }
 

@@ -17,8 +17,8 @@
 use crate::adapter::Adapter;
 use crate::cases::{case_id, load_case, run_case};
 use crate::check::Coverage;
+use crate::expectations::Expectations;
 use crate::machine::{run_machine, MachineConfig};
-use procspec_spec::results::Status;
 use procspec_spec::vocab::Level;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -41,15 +41,23 @@ pub fn cases_root(path: &Path) -> PathBuf {
         )
 }
 
-/// Run one case file; panics with the result if it neither passed nor was
-/// ruled out by a missing capability.
-pub fn check_case_file<A: Adapter + ?Sized>(path: &Path, adapter: &mut A) {
-    let _lock = lock();
+/// Run one case file; panics with the result unless it matched its
+/// expectation: passed, failed as `expectations` says, or was ruled out by
+/// a missing capability.
+///
+/// Hold [`lock`] while the adapter exists (the macro does).
+pub fn check_case_file<A: Adapter + ?Sized>(
+    path: &Path,
+    adapter: &mut A,
+    expectations: Option<&Path>,
+) {
     let root = cases_root(path);
     let loaded = load_case(&root, path).unwrap_or_else(|e| panic!("{e}"));
-    let (result, _) = run_case(adapter, &loaded.case);
+    let expectations = load_expectations(expectations);
+    let (mut result, _) = run_case(adapter, &loaded.case);
+    expectations.apply(&mut result);
     assert!(
-        matches!(result.status, Status::Pass | Status::PreconditionFailed),
+        result.status.is_ok(),
         "case {} ({}): {}\n{}",
         case_id(&root, path),
         result.status.as_str(),
@@ -58,19 +66,41 @@ pub fn check_case_file<A: Adapter + ?Sized>(path: &Path, adapter: &mut A) {
     );
 }
 
-/// Run the state machine (`PROPTEST_CASES` sequences) and panic on a
-/// failure, with the shrunk sequence; also fail if a `must` clause that
-/// the generated ops can reach was never exercised. Returns the coverage.
-pub fn check_state_machine<A: Adapter + ?Sized>(
-    adapter: &mut A,
-    regressions: Option<PathBuf>,
-) -> Coverage {
-    let _lock = lock();
+fn load_expectations(path: Option<&Path>) -> Expectations {
+    path.map(|p| Expectations::load(p).unwrap_or_else(|e| panic!("{e}")))
+        .unwrap_or_default()
+}
+
+/// How [`check_state_machine`] runs.
+#[derive(Debug, Clone, Default)]
+pub struct MachineCheck {
+    /// Where shrunk failures are written as case files.
+    pub regressions: Option<PathBuf>,
+    /// Known divergences: a shrunk failure they list is accepted.
+    pub expectations: Option<PathBuf>,
+    /// Sequences to run; `None`: `PROPTEST_CASES` or the default, and then
+    /// every reachable `must` clause must have been exercised.
+    pub sequences: Option<u32>,
+}
+
+/// Run the state machine and panic on a failure (unless the expectations
+/// list it), with the shrunk sequence; with the default sequence count,
+/// also fail if a `must` clause that the generated ops can reach was never
+/// exercised. Returns the coverage.
+///
+/// Hold [`lock`] while the adapter exists (the macro does).
+pub fn check_state_machine<A: Adapter + ?Sized>(adapter: &mut A, check: MachineCheck) -> Coverage {
     let mut config = MachineConfig::new(adapter.info().capabilities.clone());
-    config.regressions = regressions;
+    config.regressions = check.regressions;
+    if let Some(n) = check.sequences {
+        config.sequences = n;
+    }
     let run = run_machine(adapter, &config);
     if let Some(f) = &run.failure {
-        panic!(
+        let mut f = f.clone();
+        load_expectations(check.expectations.as_deref()).apply(&mut f);
+        assert!(
+            f.status.is_ok(),
             "state machine failed on clause {:?}: {}\nexpected one of {:?}, observed {:?}\nshrunk sequence:\n{}",
             f.clauses,
             f.message.clone().unwrap_or_default(),
@@ -78,15 +108,18 @@ pub fn check_state_machine<A: Adapter + ?Sized>(
             f.observed,
             render_ops(&f.ops)
         );
+        return run.coverage;
     }
-    let missing = unexercised_must_clauses(&run.coverage, &adapter.info().capabilities);
-    assert!(
-        missing.is_empty(),
-        "{} sequences ({} steps) never exercised these must clauses: {missing:?}\nexercised: {:?}",
-        run.sequences,
-        run.steps,
-        run.coverage.clauses
-    );
+    if check.sequences.is_none() {
+        let missing = unexercised_must_clauses(&run.coverage, &adapter.info().capabilities);
+        assert!(
+            missing.is_empty(),
+            "{} sequences ({} steps) never exercised these must clauses: {missing:?}\nexercised: {:?}",
+            run.sequences,
+            run.steps,
+            run.coverage.clauses
+        );
+    }
     run.coverage
 }
 
@@ -119,23 +152,46 @@ pub fn render_ops(ops: &[procspec_spec::results::StepRecord]) -> String {
 }
 
 /// Expand to the conformance tests of one adapter: one test per case file
-/// and one state-machine test. See the module docs.
+/// and one state-machine test. Paths are relative to the calling crate.
+/// See the module docs.
 #[macro_export]
 macro_rules! conformance_suite {
-    (cases = $cases:literal, adapter = $make:expr $(, regressions = $reg:expr)? $(,)?) => {
+    (
+        cases = $cases:literal,
+        adapter = $make:expr
+        $(, expectations = $exp:literal)?
+        $(, regressions = $reg:literal)?
+        $(, sequences = $seq:expr)?
+        $(,)?
+    ) => {
+        #[allow(unused_mut, unused_assignments)]
+        fn expectations() -> ::std::option::Option<::std::path::PathBuf> {
+            let mut e = None;
+            $( e = Some(::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join($exp)); )?
+            e
+        }
+
         #[::rstest::rstest]
         fn case(#[files($cases)] path: ::std::path::PathBuf) {
+            // Before the adapter exists: its processes must not appear in
+            // another test's leak guard.
+            let _lock = $crate::suite::lock();
             let mut adapter = $make;
-            $crate::suite::check_case_file(&path, &mut adapter);
+            $crate::suite::check_case_file(&path, &mut adapter, expectations().as_deref());
         }
 
         #[test]
         fn state_machine() {
+            let _lock = $crate::suite::lock();
             let mut adapter = $make;
-            #[allow(unused_mut, unused_assignments)]
-            let mut regressions: ::std::option::Option<::std::path::PathBuf> = None;
-            $( regressions = Some(::std::path::PathBuf::from($reg)); )?
-            $crate::suite::check_state_machine(&mut adapter, regressions);
+            #[allow(unused_mut)]
+            let mut check = $crate::suite::MachineCheck {
+                expectations: expectations(),
+                ..::std::default::Default::default()
+            };
+            $( check.regressions = Some(::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join($reg)); )?
+            $( check.sequences = Some($seq); )?
+            $crate::suite::check_state_machine(&mut adapter, check);
         }
     };
 }

@@ -33,7 +33,7 @@ mod fork {
     procspec_harness::conformance_suite! {
         cases = "../cases/**/*.toml",
         adapter = super::adapter(procspec_reference::StartMethod::Fork),
-        regressions = concat!(env!("CARGO_MANIFEST_DIR"), "/../cases/regressions"),
+        regressions = "../cases/regressions",
     }
 }
 
@@ -41,6 +41,6 @@ mod spawn {
     procspec_harness::conformance_suite! {
         cases = "../cases/**/*.toml",
         adapter = super::adapter(procspec_reference::StartMethod::Spawn),
-        regressions = concat!(env!("CARGO_MANIFEST_DIR"), "/../cases/regressions"),
+        regressions = "../cases/regressions",
     }
 }

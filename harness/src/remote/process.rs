@@ -266,7 +266,7 @@ impl Live {
     /// runner, a subreaper: they are dead by the runner's hand, not leaks of
     /// the case. Called while the leader is unreaped, so the group id
     /// still means this group.
-    fn reap_orphans(&self) {
+    pub fn reap_orphans(&self) {
         let me = sys::getpid();
         for m in sys::group_members(self.pid) {
             if m.pid != self.pid && m.ppid == me && m.state == 'Z' {

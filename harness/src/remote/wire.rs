@@ -327,10 +327,26 @@ fn outcome_of(map: &Map<String, Value>, line: &[u8]) -> Result<Observed, String>
     Ok(Observed { outcome, native })
 }
 
-/// Validate the answer to `reset` request `id`.
-pub(crate) fn parse_reset_done(line: &[u8], id: u64) -> Result<(), Rejection> {
+/// Validate the answer to `reset` request `id`; returns the pids of the
+/// adapter's own helper processes it kept (a fork server, a resource
+/// tracker), which are not leaks.
+pub(crate) fn parse_reset_done(line: &[u8], id: u64) -> Result<Vec<u32>, Rejection> {
     let map = object(line).map_err(Rejection::Broken)?;
-    expect(&map, line, "reset-done", id, &["type", "id"])
+    expect(&map, line, "reset-done", id, &["type", "id", "helpers"])?;
+    match map.get("helpers") {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_u64().and_then(|n| u32::try_from(n).ok()))
+            .collect::<Option<Vec<u32>>>()
+            .ok_or_else(|| {
+                Rejection::Broken(format!("`helpers` must be a list of pids: {}", quote(line)))
+            }),
+        Some(_) => Err(Rejection::Broken(format!(
+            "`helpers` must be a list of pids: {}",
+            quote(line)
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -467,6 +483,11 @@ mod tests {
             assert_eq!(refused, Rejection::Refused("no agent p9".into()));
         }
         assert!(parse_reset_done(br#"{"type":"reset-done","id":5}"#, 5).is_ok());
+        assert_eq!(
+            parse_reset_done(br#"{"type":"reset-done","id":5,"helpers":[7,9]}"#, 5).ok(),
+            Some(vec![7, 9])
+        );
+        assert!(parse_reset_done(br#"{"type":"reset-done","id":5,"helpers":["x"]}"#, 5).is_err());
         assert!(parse_reset_done(br#"{"type":"reset-done","id":6}"#, 5).is_err());
     }
 

@@ -69,19 +69,6 @@ pub fn become_subreaper() -> bool {
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 }
 }
 
-/// Ask the kernel to SIGKILL this process when its parent thread dies, and
-/// die now if the parent is already gone (`expected_parent` no longer is).
-pub fn die_with_parent(expected_parent: u32) {
-    // SAFETY: PR_SET_PDEATHSIG takes a signal number and no pointers.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-    }
-    // SAFETY: getppid has no preconditions.
-    if unsafe { libc::getppid() } as u32 != expected_parent {
-        kill(getpid(), libc::SIGKILL);
-    }
-}
-
 /// Send `signal` to `pid`; errors (already gone) are ignored.
 pub fn kill(pid: u32, signal: i32) {
     // SAFETY: kill(2) takes plain integers; a stale pid at worst signals

@@ -253,8 +253,8 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
                 t.err(ErrorKind::Closed, "close.attributes-after");
             }
         }
-        _ if h.closed => closed_op(t, op),
         Op::Run { .. } => run(t, h)?,
+        _ if h.closed => closed_op(t, op),
         Op::Start { .. } => start(t, at, p, h, own),
         Op::Join { timeout_ms, .. } => join(t, p, h, own, life, *timeout_ms)?,
         Op::IsAlive { .. } => is_alive(t, p, h, own, life),
@@ -294,22 +294,25 @@ fn closed_op(t: &mut Builder, op: &Op) {
     }
 }
 
+/// `run()` calls the target in the executing process. CPython's `run()`
+/// checks neither `close()` nor `start()` ("most other methods ... will
+/// raise"): after start the target is gone (bpo-30775).
 fn run(t: &mut Builder, h: &Handle) -> Result<(), Invalid> {
     if h.started {
         t.ok(Value::None, "run.after-start");
         t.err(ErrorKind::AlreadyStarted, "run.after-start");
-        return Ok(());
-    }
-    match h.target {
-        Target::Return => {
-            t.ok(Value::None, "run.invokes-target");
-            Ok(())
-        }
-        _ => Err(Invalid(
+    } else if h.target == Target::Return {
+        t.ok(Value::None, "run.invokes-target");
+    } else {
+        return Err(Invalid(
             "run() is modelled only for a `return` target: others would exit or block the caller"
                 .into(),
-        )),
+        ));
     }
+    if h.closed {
+        t.err(ErrorKind::Closed, "close.then-raises");
+    }
+    Ok(())
 }
 
 fn start(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool) {

@@ -1,0 +1,53 @@
+//! `procspec report DIR`: render the report of every run file in a
+//! directory.
+
+use anyhow::{anyhow, bail, Result};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Write the report (index.md, index.html, junit.xml) of the run files in DIR.
+///
+/// Every *.json directly in DIR must be a run report (as `procspec run`
+/// writes them); the matrix has one column per file. Runs are redacted
+/// (pids, sentinels, random authkeys, durations; stable order) before
+/// rendering, so the same results give the same bytes.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 when the report was written, 2 when DIR cannot be read, \
+holds no run file, or holds a malformed one (the message names it)."
+)]
+pub struct ReportArgs {
+    /// The directory of run files (e.g. reports/latest).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+}
+
+/// `procspec report`.
+pub fn run(args: &ReportArgs) -> Result<ExitCode> {
+    if !args.dir.is_dir() {
+        bail!("{}: no such directory", args.dir.display());
+    }
+    let written = write(&args.dir)?;
+    let lines: String = written
+        .iter()
+        .map(|p| format!("{}\n", p.display()))
+        .collect();
+    super::emit(&lines)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Load, redact and render every run in `dir`; the paths written.
+pub fn write(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut runs = procspec_reports::load_runs(dir).map_err(|e| anyhow!("{e}"))?;
+    if runs.is_empty() {
+        bail!(
+            "{}: no run files (*.json) to report on; `procspec run --out {}` writes them",
+            dir.display(),
+            dir.display()
+        );
+    }
+    runs.iter_mut().for_each(procspec_reports::redact);
+    procspec_reports::write_reports(dir, procspec_spec::clauses(), &runs)
+        .map_err(|e| anyhow!("{e}"))
+}

@@ -1,0 +1,550 @@
+//! `procspec run`: run the cases and the state machine against tracked
+//! implementations or an ad-hoc adapter, write one `<name>.json` per
+//! implementation into the output directory, then the report of everything
+//! in it.
+//!
+//! Everything that can be checked before running is checked first (names,
+//! case files, implementation and expectation files, unknown case ids in
+//! expectations): a configuration error exits 2 without running anything.
+
+use crate::summary;
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{ArgGroup, Args};
+use indicatif::{ProgressBar, ProgressStyle};
+use procspec_harness::cases::LoadedCase;
+use procspec_harness::expectations::Expectations;
+use procspec_harness::impls::{ImplKind, Resolved};
+use procspec_harness::remote::{RemoteAdapter, RemoteCommand, PROTOCOL};
+use procspec_harness::run::{run_implementation, Progress, RunOptions};
+use procspec_harness::{Adapter, AdapterFailure};
+use procspec_spec::results::{LeakCounts, RunInfo, RunReport};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Run the suite against implementations; write their results and the report.
+///
+/// Every case file under cases/ runs first, then --sequences random
+/// operation sequences of the state machine (seeded: the same seed, the same
+/// sequences). Each implementation's results go to OUT/<name>.json (pids,
+/// sentinels and random authkeys redacted, stable order), then OUT gets the
+/// report of every run file in it: index.md, index.html, junit.xml.
+///
+/// An implementation that is not present here (no interpreter, a failing
+/// probe) is written as skipped, with the reason.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["impls", "adapter", "all"])))]
+#[command(after_help = "\
+Examples:
+  procspec run --impl cpython-fork --sequences 16
+  procspec run --all
+  procspec run --adapter 'python3 fixtures/python/procspec_adapter.py --start-method spawn'
+
+Exit status: 0 when every result matches its expectation (pass, expected-fail, \
+precondition-failed, skip), 1 otherwise or when an adapter could not start, 2 for \
+usage and configuration errors.")]
+pub struct RunArgs {
+    /// A tracked implementation, fixtures/impls/NAME.toml (repeatable; see `procspec list impls`).
+    #[arg(long = "impl", value_name = "NAME")]
+    impls: Vec<String>,
+
+    /// An adapter to start: a command line speaking the wire protocol
+    /// (spec/INTERPRETING.md), split into words like a shell would, but not
+    /// run by one. Relative paths are relative to the current directory.
+    #[arg(long, value_name = "COMMAND LINE")]
+    adapter: Option<String>,
+
+    /// Every tracked implementation in fixtures/impls/, in name order.
+    #[arg(long)]
+    all: bool,
+
+    /// The name of an --adapter run, and of its OUT/<name>.json
+    /// [default: from the adapter's hello, <implementation>-<start method>].
+    #[arg(long, requires = "adapter", value_name = "NAME")]
+    name: Option<String>,
+
+    /// The expectation file (known divergences) of an --adapter run.
+    #[arg(long, requires = "adapter", value_name = "FILE")]
+    expectations: Option<PathBuf>,
+
+    /// Where run files and the report go [default: <root>/reports/latest].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    /// State-machine sequences per implementation (0: cases only).
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    sequences: u32,
+
+    /// The state machine's seed (decimal or 0x hex).
+    #[arg(long, default_value = "0x5eed", value_parser = parse_seed, value_name = "S")]
+    seed: u64,
+
+    /// The longest generated sequence, in steps.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    max_steps: usize,
+
+    /// The deadline of one op (and of an adapter's hello), in milliseconds.
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    deadline_ms: u64,
+
+    /// Write each shrunk state-machine failure as a case file into DIR.
+    #[arg(long, value_name = "DIR")]
+    regressions: Option<PathBuf>,
+
+    /// Keep pids, sentinels and authkey fingerprints as observed in the run
+    /// files (the report is redacted either way).
+    #[arg(long)]
+    no_redact: bool,
+}
+
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
+        None => s.replace('_', "").parse(),
+    };
+    parsed.map_err(|e| format!("not a u64 (decimal or 0x hex): {e}"))
+}
+
+/// What to start, decided before anything runs.
+enum Target {
+    /// A tracked implementation that is present here.
+    Present(Resolved),
+    /// A tracked implementation that is not: the reason.
+    Absent(String),
+    /// An ad-hoc adapter.
+    Command(RemoteCommand),
+}
+
+/// One implementation to run.
+struct Job {
+    /// Its name (for --adapter without --name: known after the hello).
+    name: Option<String>,
+    start_method: String,
+    protocol: u32,
+    target: Target,
+    expectations: Expectations,
+}
+
+/// How one run ended.
+pub struct Finished {
+    /// The report, as written.
+    pub report: RunReport,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// The adapter could not start: the run is skipped, and that is a failure.
+    pub broken: bool,
+    /// Things to tell people.
+    pub notes: Vec<String>,
+}
+
+/// `procspec run`.
+pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
+    let root = super::find_root(root)?;
+    let cases = super::cases(&root)?;
+    let known: Vec<String> = cases.iter().map(|c| c.case.id.clone()).collect();
+    let jobs = plan(&root, args, &known)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("reports/latest"));
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create the output directory {}", out.display()))?;
+
+    let settings = Settings {
+        options: RunOptions {
+            implementation: String::new(),
+            sequences: args.sequences,
+            seed: args.seed,
+            max_steps: args.max_steps,
+            regressions: args.regressions.clone(),
+            expectations: Expectations::default(),
+        },
+        deadline: Duration::from_millis(args.deadline_ms.max(1)),
+        out: out.clone(),
+        display: if std::io::stderr().is_terminal() {
+            Display::Bar
+        } else {
+            Display::Plain
+        },
+        redact: !args.no_redact,
+    };
+    let total = jobs.len();
+    let mut finished = Vec::new();
+    for (i, job) in jobs.into_iter().enumerate() {
+        let f = run_job(job, &cases, &settings, (i + 1, total))?;
+        super::emit(&summary::render(&f))?;
+        finished.push(f);
+    }
+    if finished.len() > 1 {
+        super::emit(&summary::table(&finished))?;
+    }
+
+    let written = super::report::write(&out)?;
+    let mut lines = String::from("\n");
+    for p in &written {
+        lines.push_str(&format!("report: {}\n", p.display()));
+    }
+    super::emit(&lines)?;
+
+    let failed = finished
+        .iter()
+        .any(|f| f.broken || f.report.results.iter().any(|r| !r.status.is_ok()));
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The jobs, every configuration checked.
+fn plan(root: &Path, args: &RunArgs, known: &[String]) -> Result<Vec<Job>> {
+    if let Some(line) = &args.adapter {
+        let cmd = RemoteCommand::parse(line).map_err(|e| anyhow!("--adapter {line:?}: {e}"))?;
+        let expectations = match &args.expectations {
+            Some(p) => load_expectations(p, known)?,
+            None => Expectations::default(),
+        };
+        if let Some(n) = &args.name {
+            check_name(n)?;
+        }
+        return Ok(vec![Job {
+            name: args.name.clone(),
+            start_method: String::new(),
+            protocol: PROTOCOL as u32,
+            target: Target::Command(cmd),
+            expectations,
+        }]);
+    }
+    let all = super::impls(root)?;
+    let chosen: Vec<_> = if args.all {
+        all.iter().collect()
+    } else {
+        let mut chosen = Vec::new();
+        for name in &args.impls {
+            match all.iter().find(|i| &i.name == name) {
+                Some(i) => chosen.push(i),
+                None => {
+                    let close = super::suggest(name, all.iter().map(|i| i.name.as_str()));
+                    let hint = if close.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (did you mean {}?)", close.join(", "))
+                    };
+                    let names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
+                    bail!(
+                        "unknown implementation `{name}`{hint}; the known implementations (fixtures/impls/) are: {}",
+                        names.join(", ")
+                    );
+                }
+            }
+        }
+        chosen
+    };
+    let mut jobs = Vec::new();
+    for spec in chosen {
+        let expectations = match spec.expectations_path(root) {
+            Some(p) => load_expectations(&p, known).with_context(|| {
+                format!(
+                    "the expectations of {} ({})",
+                    spec.name,
+                    spec.file.display()
+                )
+            })?,
+            None => Expectations::default(),
+        };
+        let target = match spec.resolve(root) {
+            Ok(r) => Target::Present(r),
+            Err(why) => Target::Absent(why),
+        };
+        jobs.push(Job {
+            name: Some(spec.name.clone()),
+            start_method: spec.start_method.clone(),
+            protocol: match spec.kind {
+                ImplKind::Reference => 0,
+                ImplKind::Remote => PROTOCOL as u32,
+            },
+            target,
+            expectations,
+        });
+    }
+    Ok(jobs)
+}
+
+/// An expectation file, its case ids checked against the cases.
+fn load_expectations(path: &Path, known: &[String]) -> Result<Expectations> {
+    let e = Expectations::load(path).map_err(|e| anyhow!("{e}"))?;
+    let unknown = e.unknown_cases(known);
+    if !unknown.is_empty() {
+        bail!(
+            "{}: unknown case id(s) {}: no such file under cases/",
+            path.display(),
+            unknown
+                .iter()
+                .map(|u| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(e)
+}
+
+/// A name becomes a file name: keep it plain.
+fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !ok {
+        bail!("--name {name:?}: use letters, digits, `-`, `_` and `.`");
+    }
+    Ok(())
+}
+
+/// The name of an ad-hoc adapter from its hello.
+fn name_from_hello(implementation: &str, start_method: &str) -> String {
+    let base = if start_method.is_empty() || implementation.ends_with(&format!("-{start_method}")) {
+        implementation.to_string()
+    } else {
+        format!("{implementation}-{start_method}")
+    };
+    let clean: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let clean = clean.trim_start_matches('.').to_string();
+    if clean.is_empty() {
+        "adapter".to_string()
+    } else {
+        clean
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Display {
+    /// A progress bar on stderr (a terminal).
+    Bar,
+    /// A line per implementation start and finish on stderr (CI).
+    Plain,
+}
+
+/// A report with no results.
+fn skipped(name: &str, start_method: &str, protocol: u32, seed: u64, reason: String) -> RunReport {
+    RunReport {
+        run_info: RunInfo {
+            implementation: name.to_string(),
+            version: String::new(),
+            start_method: start_method.to_string(),
+            os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+            seed,
+            protocol_version: protocol,
+            complete: true,
+            skip_reason: Some(reason),
+        },
+        results: Vec::new(),
+        summary: Default::default(),
+        leaks: LeakCounts::default(),
+    }
+}
+
+fn start(target: &Target, deadline: Duration) -> Result<Box<dyn Adapter>, AdapterFailure> {
+    match target {
+        Target::Present(r) => r.start(deadline),
+        Target::Command(cmd) => Ok(Box::new(
+            RemoteAdapter::start(cmd.clone(), deadline)?.with_op_deadline(deadline),
+        )),
+        Target::Absent(_) => unreachable!("an absent implementation is not started"),
+    }
+}
+
+/// How every job runs.
+struct Settings {
+    options: RunOptions,
+    deadline: Duration,
+    out: PathBuf,
+    display: Display,
+    redact: bool,
+}
+
+fn run_job(
+    job: Job,
+    cases: &[LoadedCase],
+    settings: &Settings,
+    (nth, of): (usize, usize),
+) -> Result<Finished> {
+    let (options, deadline, out, display) = (
+        &settings.options,
+        settings.deadline,
+        settings.out.as_path(),
+        settings.display,
+    );
+    let began = Instant::now();
+    let shown_name = job.name.clone().unwrap_or_else(|| "adapter".into());
+    let tag = format!("[{nth}/{of}] {shown_name}");
+    let mut notes = Vec::new();
+    let mut broken = false;
+
+    let report = if let Target::Absent(reason) = &job.target {
+        if display == Display::Plain {
+            eprintln!("procspec: {tag}: skipped: {reason}");
+        }
+        skipped(
+            &shown_name,
+            &job.start_method,
+            job.protocol,
+            options.seed,
+            reason.clone(),
+        )
+    } else {
+        match start(&job.target, deadline) {
+            Err(failure) => {
+                broken = true;
+                let reason = format!("the adapter did not start: {failure}");
+                if display == Display::Plain {
+                    eprintln!("procspec: {tag}: {reason}");
+                }
+                skipped(
+                    &shown_name,
+                    &job.start_method,
+                    job.protocol,
+                    options.seed,
+                    reason,
+                )
+            }
+            Ok(mut adapter) => {
+                let info = adapter.info().clone();
+                let name = job
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| name_from_hello(&info.implementation, &info.start_method));
+                if !job.start_method.is_empty() && info.start_method != job.start_method {
+                    notes.push(format!(
+                        "fixtures/impls/{name}.toml says start method {}, the adapter says {}",
+                        job.start_method, info.start_method
+                    ));
+                }
+                let tag = format!("[{nth}/{of}] {name}");
+                let mut opts = options.clone();
+                opts.implementation = name.clone();
+                opts.expectations = job.expectations;
+                let report = with_progress(display, &tag, cases.len(), &opts, |progress| {
+                    run_implementation(&mut *adapter, cases, &opts, progress).0
+                });
+                drop(adapter);
+                report
+            }
+        }
+    };
+
+    let mut report = report;
+    if settings.redact {
+        procspec_reports::redact(&mut report);
+    }
+    report.recount();
+    let path = out.join(format!("{}.json", report.run_info.implementation));
+    let json = serde_json::to_string_pretty(&report).context("cannot serialise the run report")?;
+    std::fs::write(&path, json + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let elapsed = began.elapsed();
+    if display == Display::Plain && report.run_info.skip_reason.is_none() {
+        eprintln!(
+            "procspec: [{nth}/{of}] {}: finished in {:.1} s: {}",
+            report.run_info.implementation,
+            elapsed.as_secs_f64(),
+            summary::counts(&report)
+        );
+    }
+    Ok(Finished {
+        report,
+        path,
+        elapsed,
+        broken,
+        notes,
+    })
+}
+
+/// Run `body` under a progress display: a bar on a terminal, two lines
+/// otherwise.
+fn with_progress<T>(
+    display: Display,
+    tag: &str,
+    cases: usize,
+    opts: &RunOptions,
+    body: impl FnOnce(&mut dyn FnMut(Progress<'_>)) -> T,
+) -> T {
+    let sequences = opts.sequences as u64;
+    match display {
+        Display::Plain => {
+            eprintln!(
+                "procspec: {tag}: running {cases} cases and {sequences} sequences (seed {:#x})",
+                opts.seed
+            );
+            body(&mut |_| {})
+        }
+        Display::Bar => {
+            let bar = ProgressBar::new(cases as u64 + sequences);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner:.cyan} {prefix:.bold} [{bar:30.cyan/blue}] {pos}/{len} {wide_msg} ({elapsed})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(tag.to_string());
+            bar.set_message(format!("cases 0/{cases}"));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            let mut done = 0usize;
+            let result = body(&mut |p| match p {
+                Progress::Case { result, of } => {
+                    done += 1;
+                    bar.inc(1);
+                    bar.set_message(format!("cases {done}/{of} · {}", result.id));
+                }
+                Progress::Sequences { count } => {
+                    bar.set_message(format!(
+                        "cases {done}/{cases} · sequences 0/{count} (the state machine reports when done)"
+                    ));
+                }
+                Progress::SequencesDone { run } => {
+                    bar.inc(sequences);
+                    bar.set_message(format!(
+                        "cases {done}/{cases} · sequences {sequences}/{sequences} ({run} run, shrinking included)"
+                    ));
+                }
+            });
+            bar.finish_and_clear();
+            result
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds() {
+        assert_eq!(parse_seed("0x5eed"), Ok(0x5eed));
+        assert_eq!(parse_seed("42"), Ok(42));
+        assert_eq!(parse_seed("1_000"), Ok(1000));
+        assert!(parse_seed("x").is_err());
+    }
+
+    #[test]
+    fn names_from_hello() {
+        assert_eq!(name_from_hello("cpython", "fork"), "cpython-fork");
+        assert_eq!(name_from_hello("cpython-fork", "fork"), "cpython-fork");
+        assert_eq!(name_from_hello("my impl/x", "spawn"), "my-impl-x-spawn");
+        assert_eq!(name_from_hello("", ""), "adapter");
+    }
+}
