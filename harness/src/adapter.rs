@@ -110,4 +110,12 @@ pub trait Adapter {
     fn own_pids(&self) -> Vec<u32> {
         Vec::new()
     }
+
+    /// Throw the running implementation away after a leak the runner
+    /// cannot clean up itself (a zombie of the adapter's own process has no
+    /// other reaper): kill it, so that what it left is reparented to the
+    /// runner, and start afresh on next use. Default: a reset.
+    fn discard(&mut self) {
+        let _ = self.reset();
+    }
 }

@@ -160,6 +160,12 @@ pub fn finish<A: Adapter + ?Sized>(
         }
     }
     let leaks = guard.finish(&adapter.own_pids());
+    if !leaks.is_empty() {
+        // What the guard could not reap belongs to the adapter's processes:
+        // discard the adapter so the next case starts clean.
+        adapter.discard();
+        crate::guard::kill_descendants_except(&adapter.own_pids());
+    }
     if !leaks.is_empty() && result.status == Status::Pass {
         result.status = Status::Fail;
         result.message = Some(leaks.describe());

@@ -35,6 +35,7 @@ pub use wire::{Hello, PROTOCOL};
 
 use crate::adapter::{Adapter, AdapterFailure, AdapterInfo, Observed};
 use process::{LineError, Live};
+use procspec_spec::vocab::Capability;
 use procspec_spec::vocab::Step;
 use std::time::{Duration, Instant};
 use tail::StderrTail;
@@ -73,7 +74,14 @@ fn info_of(hello: &Hello) -> AdapterInfo {
         implementation: hello.implementation.clone(),
         version: hello.version.clone(),
         start_method: hello.start_method.clone(),
-        capabilities: hello.capabilities.clone(),
+        // The runner itself observes orphans (it is their subreaper).
+        capabilities: {
+            let mut caps = hello.capabilities.clone();
+            if !caps.contains(&Capability::Orphans) {
+                caps.push(Capability::Orphans);
+            }
+            caps
+        },
         protocol_version: PROTOCOL as u32,
     }
 }
@@ -399,6 +407,15 @@ impl Adapter for RemoteAdapter {
             }
             Err(Rejection::Broken(m)) => Err(self.violation("reset", m)),
         }
+    }
+
+    /// Kill the adapter's whole process group now; the next call starts a
+    /// fresh adapter.
+    fn discard(&mut self) {
+        if let Some(live) = self.live.take() {
+            self.last_stderr = Some(live.stop(None).stderr);
+        }
+        self.helpers.clear();
     }
 
     /// The adapter process and the helpers its last reset kept.

@@ -150,7 +150,9 @@ fn walk(dir: &Path, f: &mut dyn FnMut(&Path, &str)) {
             Some("rs" | "toml" | "md")
         ) {
             if let Ok(text) = std::fs::read_to_string(&p) {
-                f(&p, &text);
+                // Unit tests may cite wrong ids on purpose (error paths).
+                let text = text.split("#[cfg(test)]").next().unwrap_or("");
+                f(&p, text);
             }
         }
     }

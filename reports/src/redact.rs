@@ -61,7 +61,7 @@ fn redact_result(r: &mut CaseResult) {
         *o = keys.in_text(o);
     }
     if let Some(m) = &mut r.message {
-        *m = durations(&pids(&keys.in_text(m)));
+        *m = pid_lists(&durations(&pids(&keys.in_text(m))));
     }
 }
 
@@ -175,6 +175,43 @@ fn pids(s: &str) -> String {
     out
 }
 
+/// Pids the leak guard and the checker list: `[9393, 9394]` and
+/// `changed from 9393 to 9394` -> `[<pid>, <pid>]`, `from <pid> to <pid>`.
+fn pid_lists(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        match rest.find(']') {
+            Some(close)
+                if !rest[..close].is_empty()
+                    && rest[..close]
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == ',' || c == ' ') =>
+            {
+                let n = rest[..close].split(',').count();
+                out.push_str(&vec!["<pid>"; n].join(", "));
+                rest = &rest[close..];
+            }
+            _ => {}
+        }
+    }
+    out.push_str(rest);
+    let words: Vec<&str> = out.split(' ').collect();
+    let mut fixed: Vec<String> = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        let prev = if i > 0 { words[i - 1] } else { "" };
+        let numeric = w.len() >= 2 && w.chars().all(|c| c.is_ascii_digit());
+        if numeric && (prev == "from" || (prev == "to" && i >= 2 && fixed[i - 2] == "<pid>")) {
+            fixed.push("<pid>".to_string());
+        } else {
+            fixed.push((*w).to_string());
+        }
+    }
+    fixed.join(" ")
+}
+
 /// Longest first, so `ms` is not read as `m` + `s`.
 const UNITS: &[&str] = &[
     "seconds", "second", "secs", "sec", "ms", "µs", "us", "ns", "s",
@@ -218,6 +255,20 @@ fn durations(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pid_lists_are_redacted() {
+        assert_eq!(
+            super::pid_lists(
+                "leaked 1 zombie(s) [9393, 12], the pid of p1 changed from 9393 to 9394"
+            ),
+            "leaked 1 zombie(s) [<pid>, <pid>], the pid of p1 changed from <pid> to <pid>"
+        );
+        assert_eq!(
+            super::pid_lists("expected [p1,p2] and []"),
+            "expected [p1,p2] and []"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -280,3 +280,27 @@ fn grandchild_running() {
     ];
     check("grandchild-running", &prefix, "p1", "p2", false);
 }
+
+#[test]
+fn lingering_agent() {
+    let prefix = [
+        at("main", create("p1", Target::Agent, None)),
+        start("p1"),
+        at("p1", create("p2", Target::IgnoreSigterm, Some(true))),
+        at("p1", Op::Start { p: r("p2") }),
+        at("main", Op::Release { p: r("p1") }),
+    ];
+    check("lingering-agent", &prefix, "main", "p1", false);
+}
+
+#[test]
+fn stuck_agent() {
+    let prefix = [
+        at("main", create("p1", Target::Agent, None)),
+        start("p1"),
+        at("p1", create("p2", Target::Block, None)),
+        at("p1", Op::Start { p: r("p2") }),
+        at("main", Op::Release { p: r("p1") }),
+    ];
+    check("stuck-agent", &prefix, "main", "p1", false);
+}

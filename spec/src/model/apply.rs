@@ -429,6 +429,14 @@ fn is_alive(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>)
                 set_life(w, p, Life::Exited(codes)),
             );
         }
+        Some(Life::Lingering) => {
+            t.ok(Value::Bool(true), "is-alive.lifetime");
+            t.ok_then(
+                Value::Bool(false),
+                "daemon.not-joined",
+                set_life(w, p, exited(0)),
+            );
+        }
         Some(Life::Exited(_)) => t.ok(Value::Bool(false), "is-alive.lifetime"),
         Some(_) => t.ok(Value::Bool(true), "is-alive.lifetime"),
     }
@@ -455,9 +463,16 @@ fn exitcode(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>)
         return;
     }
     if !own {
-        // CPython answers None at a non-parent (waitpid gets ECHILD).
+        // CPython answers None at a non-parent (waitpid gets ECHILD), or the
+        // code its creator had already reaped when the copy was made
+        // (`start()` reaps finished children before it forks).
         t.ok(Value::None, "exitcode.parent-only");
         t.err(ErrorKind::NotParent, "exitcode.parent-only");
+        if let Some(Life::Exiting(codes) | Life::Exited(codes)) = &life {
+            for c in codes {
+                t.ok(Value::Int(i64::from(*c)), "exitcode.parent-only");
+            }
+        }
         return;
     }
     match life {
@@ -473,6 +488,14 @@ fn exitcode(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>)
                 let next = set_life(w, p, Life::Exited(BTreeSet::from([c])));
                 t.ok_then(Value::Int(i64::from(c)), code_clause(c), next);
             }
+        }
+        Some(Life::Lingering) => {
+            t.ok(Value::None, "exitcode.none-while-running");
+            t.ok_then(
+                Value::Int(0),
+                "daemon.not-joined",
+                set_life(w, p, exited(0)),
+            );
         }
         _ => t.ok(Value::None, "exitcode.none-while-running"),
     }
@@ -494,7 +517,7 @@ fn wait_sentinel(
         return Ok(());
     }
     match life {
-        Some(Life::Exiting(_)) => {
+        Some(Life::Exiting(_)) | Some(Life::Lingering) => {
             // Ready does not mean reaped: the exit code may still be
             // unreadable (sentinel.before-exitcode), so nothing is learnt.
             t.ok(Value::Bool(false), "sentinel.ready-at-end");
@@ -519,6 +542,8 @@ fn deliver(w: &World, p: &Ref, code: i32) -> World {
                 c.insert(code);
                 Life::Exiting(c)
             }
+            // It may have exited (0) or still linger.
+            Life::Lingering => Life::Exiting(BTreeSet::from([0, code])),
             _ => exiting(code),
         };
     }
@@ -593,6 +618,10 @@ fn close(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool, life: Option
                 closed(Some(Life::Exited(codes))),
             );
         }
+        Some(Life::Lingering) => {
+            t.err(ErrorKind::StillRunning, "close.requires-exit");
+            t.ok_then(Value::None, "daemon.not-joined", closed(Some(exited(0))));
+        }
         Some(Life::Exited(_)) | None => t.ok_then(Value::None, "close.releases", closed(None)),
         Some(_) => t.err(ErrorKind::StillRunning, "close.requires-exit"),
     }
@@ -632,7 +661,7 @@ fn active_children(t: &mut Builder, at: &Ref) {
             continue;
         }
         match w.procs.get(&q).map(|x| &x.life) {
-            Some(Life::Exiting(_)) => maybe.push(q),
+            Some(Life::Exiting(_)) | Some(Life::Lingering) => maybe.push(q),
             Some(Life::Exited(_)) | None => {}
             Some(_) => sure.push(q),
         }
@@ -647,8 +676,10 @@ fn active_children(t: &mut Builder, at: &Ref) {
             if mask & (1 << i) != 0 {
                 listed.push(q.clone());
             } else if let Some(x) = next.procs.get_mut(q) {
-                if let Life::Exiting(c) = &x.life {
-                    x.life = Life::Exited(c.clone());
+                match &x.life {
+                    Life::Exiting(c) => x.life = Life::Exited(c.clone()),
+                    Life::Lingering => x.life = exited(0),
+                    _ => {}
                 }
             }
         }
@@ -700,24 +731,27 @@ fn orphans(t: &mut Builder, at: &Ref) -> Result<(), Invalid> {
 }
 
 /// Let released agents run their exit handler as far as it can go:
-/// daemonic children get SIGTERM, then every child is joined. An agent
-/// whose children all end exits with 0 and has reaped them all; one that
-/// waits for a child that never ends is stuck.
+/// daemonic children get SIGTERM, then (in CPython) every child is joined.
+/// An agent whose children all end exits with 0 and has reaped them all;
+/// one that waits for a non-daemonic child that never ends is stuck; one
+/// held only by daemonic children may linger or exit ([`Life::Lingering`]).
 fn settle(mut w: World) -> World {
     loop {
-        let stuck: Vec<Ref> = w
+        let released: Vec<Ref> = w
             .procs
             .iter()
-            .filter(|(_, x)| x.life == Life::Stuck)
+            .filter(|(_, x)| matches!(x.life, Life::Stuck | Life::Lingering))
             .map(|(r, _)| r.clone())
             .collect();
         let mut changed = false;
-        for a in stuck {
+        for a in released {
             let children: Vec<Ref> = w
                 .own_started(&a)
                 .into_iter()
                 .filter(|q| !w.handles[&(a.clone(), q.clone())].closed)
                 .collect();
+            let mut holds = false;
+            let mut may_hold = false;
             for q in &children {
                 let daemon = w.handles[&(a.clone(), q.clone())].daemon;
                 let running = w.procs.get(q).is_some_and(|x| x.life.is_running());
@@ -726,11 +760,18 @@ fn settle(mut w: World) -> World {
                     w = deliver(&w, q, -15);
                     changed |= w.procs[q].life != before;
                 }
+                let life = w.procs.get(q).map(|x| &x.life);
+                match life {
+                    Some(l) if l.is_running() && !daemon => holds = true,
+                    Some(l) if l.is_running() || *l == Life::Lingering => may_hold = true,
+                    _ => {}
+                }
             }
-            let all_end = children
-                .iter()
-                .all(|q| w.procs.get(q).is_some_and(|x| !x.life.is_running()));
-            if all_end {
+            let life = if holds {
+                Life::Stuck
+            } else if may_hold {
+                Life::Lingering
+            } else {
                 for q in &children {
                     if let Some(x) = w.procs.get_mut(q) {
                         if let Life::Exiting(c) = &x.life {
@@ -738,16 +779,23 @@ fn settle(mut w: World) -> World {
                         }
                     }
                 }
-                if let Some(x) = w.procs.get_mut(&a) {
-                    x.life = exiting(0);
+                exiting(0)
+            };
+            if let Some(x) = w.procs.get_mut(&a) {
+                if x.life != life {
+                    x.life = life;
+                    changed = true;
                 }
-                changed = true;
             }
         }
         if !changed {
             return w;
         }
     }
+}
+
+fn exited(code: i32) -> Life {
+    Life::Exited(BTreeSet::from([code]))
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {

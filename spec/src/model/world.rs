@@ -29,6 +29,12 @@ pub enum Life {
     /// child that will not end (a non-daemonic blocked child, a daemonic
     /// child that ignores SIGTERM).
     Stuck,
+    /// A released agent held only by daemonic children that ignore
+    /// SIGTERM: CPython's exit handler joins them after the SIGTERM and so
+    /// waits forever; the docs say daemonic children are "terminated (and
+    /// not joined)", so an implementation may exit with 0. Either is
+    /// allowed (`daemon.not-joined` is a `should`).
+    Lingering,
     /// Will end (or has ended) with one of these codes; nobody has
     /// observed which yet.
     Exiting(BTreeSet<i32>),
@@ -162,7 +168,7 @@ impl World {
     pub fn dead_or_dying(&self, r: &Ref) -> (bool, bool) {
         match self.procs.get(r).map(|p| &p.life) {
             Some(Life::Exited(_)) => (true, true),
-            Some(Life::Exiting(_)) => (false, true),
+            Some(Life::Exiting(_)) | Some(Life::Lingering) => (false, true),
             _ => (false, false),
         }
     }
@@ -184,6 +190,7 @@ impl World {
                 Some(Life::Ignoring) => "running ignoring-sigterm".into(),
                 Some(Life::Serving) => "running agent".into(),
                 Some(Life::Stuck) => "running stuck".into(),
+                Some(Life::Lingering) => "lingering".into(),
                 Some(Life::Exiting(c)) => format!("exiting {}", codes(c)),
                 Some(Life::Exited(c)) => format!("exited {}", codes(c)),
                 None => "started".into(),
