@@ -604,9 +604,13 @@ fn close(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool, life: Option
     }
     if !own {
         // CPython cannot poll a child it did not create, so it thinks the
-        // process still runs.
+        // process still runs, unless the copy was made after its creator
+        // had reaped it (`start()` reaps finished children before it forks).
         t.err(ErrorKind::StillRunning, "close.requires-exit");
         t.err(ErrorKind::NotParent, "close.requires-exit");
+        if matches!(life, Some(Life::Exiting(_) | Life::Exited(_))) {
+            t.ok_then(Value::None, "close.releases", closed(None));
+        }
         return;
     }
     match life {
