@@ -98,7 +98,7 @@ pub fn run_case<A: Adapter + ?Sized>(adapter: &mut A, case: &Case) -> (CaseResul
         result.message = Some(format!("the implementation lacks {missing:?}"));
         return (result, Coverage::default());
     }
-    let guard = LeakGuard::start();
+    let guard = begin(adapter);
     let inherit = adapter.info().has(Capability::InheritHandles);
     let (stop, records, coverage) = {
         let mut checker = Checker::new(adapter, inherit);
@@ -145,6 +145,14 @@ pub fn apply_stop(result: &mut CaseResult, stop: Stop) {
             result.message = Some(format!("the model cannot run this step: {m}"));
         }
     }
+}
+
+/// Start a case or sequence: reset the adapter (which brings a discarded
+/// adapter back to life, so its own pipes are not counted) and only then
+/// take the leak guard's baseline.
+pub fn begin<A: Adapter + ?Sized>(adapter: &mut A) -> LeakGuard {
+    let _ = adapter.reset();
+    LeakGuard::start()
 }
 
 /// Reset the adapter and check for leaks: a leak fails the result.

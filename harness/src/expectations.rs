@@ -9,10 +9,11 @@
 //! allowed = [{ ok = "none" }, { err = "not-parent" }]  # optional: intermittent
 //! ```
 //!
-//! A failure listed here is `expected-fail`; a listed result that passes is
-//! `unexpected-pass`, unless `allowed` marks the divergence intermittent (a
-//! pass is then fine, and a failure counts as expected only when the
-//! observed outcome is one of `allowed`). No divergence without a reason.
+//! A failure listed here (by its case, or by the clause it violated) is
+//! `expected-fail`; a case listed by id that passes is `unexpected-pass`,
+//! unless `allowed` marks the divergence intermittent (a pass is then fine,
+//! and a failure counts as expected only when the observed outcome is one of
+//! `allowed`). No divergence without a reason.
 
 use procspec_spec::results::{CaseResult, Status};
 use procspec_spec::vocab::Outcome;
@@ -143,7 +144,9 @@ impl Expectations {
                 result.status = Status::ExpectedFail;
                 append(result, &reason);
             }
-            (None, false) if result.status == Status::Pass => {
+            // A clause entry describes the failures that name the clause; a
+            // passing case merely citing it says nothing about it.
+            (None, false) if result.status == Status::Pass && d.case.is_some() => {
                 result.status = Status::UnexpectedPass;
                 append(result, &format!("passed although {reason}"));
             }

@@ -396,7 +396,7 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
     let outcome = runner.run(&strategy, |(_, steps, seen)| {
         let mut adapter = adapter.borrow_mut();
         let mut result = sequence_result(0);
-        let guard = LeakGuard::start();
+        let guard = crate::cases::begin(&mut **adapter);
         let (stop, records, coverage, executed) = {
             let mut checker = Checker::new(&mut **adapter, inherit);
             let mut stop = None;
@@ -489,7 +489,7 @@ fn sequence_result(n: u64) -> CaseResult {
 /// Run `steps` once, as a sequence, and record everything.
 pub fn replay<A: Adapter + ?Sized>(adapter: &mut A, steps: &[Step], inherit: bool) -> CaseResult {
     let mut result = sequence_result(0);
-    let guard = LeakGuard::start();
+    let guard = crate::cases::begin(adapter);
     let stop = {
         let mut checker = Checker::new(adapter, inherit);
         let mut stop: Option<Stop> = None;

@@ -21,6 +21,7 @@ mod authkey;
 mod not_parent;
 // The exit handler: daemonic children terminated, others joined.
 mod exit_handler;
+mod races;
 
 #[test]
 fn spawn_entry() {

@@ -23,11 +23,11 @@
 //!
 //! | headline | when | Markdown |
 //! |---|---|---|
-//! | fail | any fail, timeout, crash or unexpected-pass | `❌ failing/total` |
-//! | expected-fail | else any expected-fail | `⚠️ xfail n` |
-//! | pass | else any pass | `✅ n` |
-//! | precondition-failed | else any | `➖ precond` |
-//! | skip | else any skip, or the run was skipped as a whole | `⏭ skip` |
+//! | fail | any fail, timeout, crash or unexpected-pass | `✗ failing/total` |
+//! | expected-fail | else any expected-fail | `⚠ xfail n` |
+//! | pass | else any pass | `✓ n` |
+//! | precondition-failed | else any | `– precond` |
+//! | skip | else any skip, or the run was skipped as a whole | `skip` |
 //! | not covered | no result | `—` |
 //!
 //! # The reports

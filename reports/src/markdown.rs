@@ -128,15 +128,15 @@ fn runs_table(out: &mut String, runs: &[RunReport]) {
     }
 }
 
-/// The text of a cell: `✅ 3`, `❌ 1/3`, `⚠️ xfail 2`, `➖ precond`,
-/// `⏭ skip` or `—`.
+/// The text of a cell: `✅ 3`, `❌ 1/3`, `⚠️ xfail 2`, `– precond`,
+/// `skip` or `—`.
 pub(crate) fn cell_text(c: &Cell) -> String {
     match c.headline {
-        Headline::Fail => format!("❌ {}/{}", c.failing(), c.total()),
-        Headline::ExpectedFail => format!("⚠️ xfail {}", c.count(Status::ExpectedFail)),
-        Headline::Pass => format!("✅ {}", c.count(Status::Pass)),
-        Headline::PreconditionFailed => "➖ precond".to_string(),
-        Headline::Skip => "⏭ skip".to_string(),
+        Headline::Fail => format!("✗ {}/{}", c.failing(), c.total()),
+        Headline::ExpectedFail => format!("⚠ xfail {}", c.count(Status::ExpectedFail)),
+        Headline::Pass => format!("✓ {}", c.count(Status::Pass)),
+        Headline::PreconditionFailed => "– precond".to_string(),
+        Headline::Skip => "skip".to_string(),
         Headline::NotCovered => "—".to_string(),
     }
 }
@@ -148,8 +148,8 @@ fn matrix_tables(out: &mut String, m: &Matrix) {
         return;
     }
     out.push_str(
-        "✅ passed (count) · ❌ failing/total · ⚠️ expected failures · \
-         ➖ precondition failed · ⏭ skipped · — not covered\n\n",
+        "✓ passed (count) · ✗ failing/total · ⚠ expected failures · \
+         – precondition failed · skip: skipped · — not covered\n\n",
     );
     let mut header = String::from("| Clause | Level |");
     let mut rule = String::from("|---|---|");

@@ -77,7 +77,7 @@ fn parse_args() -> Options {
         paths: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
-    let mut value = |args: &mut dyn Iterator<Item = String>, what: &str| -> u64 {
+    let value = |args: &mut dyn Iterator<Item = String>, what: &str| -> u64 {
         args.next()
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| {

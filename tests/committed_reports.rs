@@ -1,0 +1,101 @@
+//! The committed reports (`reports/committed/`) are current: the
+//! implementations that are deterministic and present on every machine that
+//! runs the tests (the reference under fork and spawn, CPython's default
+//! python3 under fork and spawn) are run again into a temporary folder and
+//! must match the committed JSON; and the committed index is exactly what the
+//! committed runs render to. Refresh with:
+//!
+//!     cargo run --release -- run --all --sequences 0 --out reports/committed
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+const REFRESH: &str = "cargo run --release -- run --all --sequences 0 --out reports/committed";
+const REGENERATED: &[&str] = &[
+    "reference-fork",
+    "reference-spawn",
+    "cpython-fork",
+    "cpython-spawn",
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn committed() -> PathBuf {
+    root().join("reports/committed")
+}
+
+#[test]
+fn committed_runs_are_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = Command::cargo_bin("procspec").unwrap();
+    cmd.current_dir(root())
+        .args(["run", "--sequences", "0", "--out"])
+        .arg(tmp.path());
+    for name in REGENERATED {
+        cmd.args(["--impl", name]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "the run failed:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let mut stale = Vec::new();
+    for name in REGENERATED {
+        let fresh = std::fs::read_to_string(tmp.path().join(format!("{name}.json"))).unwrap();
+        let kept =
+            std::fs::read_to_string(committed().join(format!("{name}.json"))).unwrap_or_default();
+        if fresh != kept {
+            stale.push(*name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "committed reports are stale for {stale:?}; refresh with `{REFRESH}`"
+    );
+}
+
+#[test]
+fn committed_index_renders_from_the_committed_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(committed()).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "json") {
+            std::fs::copy(e.path(), tmp.path().join(e.file_name())).unwrap();
+        }
+    }
+    Command::cargo_bin("procspec")
+        .unwrap()
+        .current_dir(root())
+        .arg("report")
+        .arg(tmp.path())
+        .assert()
+        .success();
+    for file in ["index.md", "index.html", "junit.xml"] {
+        let fresh = std::fs::read_to_string(tmp.path().join(file)).unwrap();
+        let kept = std::fs::read_to_string(committed().join(file)).unwrap_or_default();
+        assert!(
+            fresh == kept,
+            "reports/committed/{file} is stale; refresh with `{REFRESH}`"
+        );
+    }
+}
+
+#[test]
+fn every_tracked_implementation_has_a_committed_report() {
+    let mut missing = Vec::new();
+    for e in std::fs::read_dir(root().join("fixtures/impls"))
+        .unwrap()
+        .flatten()
+    {
+        let name = e.path().file_stem().unwrap().to_string_lossy().to_string();
+        if !committed().join(format!("{name}.json")).exists() {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "no committed report for {missing:?}; refresh with `{REFRESH}`"
+    );
+}
