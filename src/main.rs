@@ -54,7 +54,22 @@ fn main() -> ExitCode {
 
     let cli = Cli::parse();
     let outcome = match &cli.command {
-        Command::Run(a) => cmd::run::run(cli.root.as_deref(), a),
+        Command::Run(a) => {
+            // Before any thread exists: the watchdog is forked, and kills
+            // what the run started if this process is killed.
+            if let Err(e) = procspec_harness::watchdog::start() {
+                eprintln!("procspec: warning: no watchdog ({e}): a killed run may leave processes");
+            }
+            procspec_harness::watchdog::install_stop_handlers();
+            cmd::run::run(cli.root.as_deref(), a).map(|code| {
+                if procspec_harness::watchdog::stop_requested() {
+                    eprintln!("procspec: interrupted: the reports written are partial (marked incomplete)");
+                    ExitCode::from(130)
+                } else {
+                    code
+                }
+            })
+        }
         Command::Report(a) => cmd::report::run(a),
         Command::List(a) => cmd::list::run(cli.root.as_deref(), a),
         Command::Explain(a) => cmd::explain::run(cli.root.as_deref(), a),

@@ -52,8 +52,11 @@ pub const MAX_MESSAGE: usize = 2048;
 /// escaped (`\u{9f}`), two backticks and `[...]`.
 const MAX_QUOTE: usize = 200 * 6 + 2 + 5;
 
+/// A fuzz target: returns, or panics on a finding.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("protocol_decoder", protocol_decoder),
     ("case_file", case_file),
     ("expectations_file", expectations_file),
@@ -105,7 +108,10 @@ pub fn protocol_decoder(data: &[u8]) {
     match wire::parse_hello(data) {
         Ok(h) => {
             assert_eq!(field("type"), Some(&Value::from("hello")));
-            assert_eq!(field("protocol").and_then(Value::as_u64), Some(wire::PROTOCOL));
+            assert_eq!(
+                field("protocol").and_then(Value::as_u64),
+                Some(wire::PROTOCOL)
+            );
             for (name, v) in [
                 ("implementation", &h.implementation),
                 ("version", &h.version),
@@ -136,7 +142,10 @@ pub fn protocol_decoder(data: &[u8]) {
                 assert_eq!(field("type"), Some(&Value::from("result")));
                 assert_eq!(field("id").and_then(Value::as_u64), Some(id));
                 if observed.native.is_some() {
-                    assert!(observed.outcome.is_err(), "a native error with an ok outcome");
+                    assert!(
+                        observed.outcome.is_err(),
+                        "a native error with an ok outcome"
+                    );
                 }
             }
             Err(wire::Rejection::Refused(m)) => {
@@ -181,7 +190,10 @@ fn spec_error(what: &str, e: &SpecError, text: &str, path: &str) {
         last_line(text)
     );
     if toml::from_str::<toml::Table>(text).is_err() {
-        assert!(e.line() > 0, "{what}: a TOML syntax error without a line: {shown}");
+        assert!(
+            e.line() > 0,
+            "{what}: a TOML syntax error without a line: {shown}"
+        );
     }
     message(what, &shown);
 }

@@ -90,10 +90,10 @@ impl LeakGuard {
     }
 }
 
-/// Processes the runner itself starts for its own work are not leaks; none
-/// exist today, the hook keeps the rule in one place.
-fn is_helper(_pid: u32) -> bool {
-    false
+/// Processes the runner starts for its own work (the watchdog) are not
+/// leaks.
+fn is_helper(pid: u32) -> bool {
+    crate::watchdog::pid() == Some(pid)
 }
 
 /// SIGKILL every descendant and reap the runner's own zombie children.
@@ -107,7 +107,7 @@ pub fn kill_descendants_except(keep: &[u32]) {
     for _round in 0..10 {
         let ds: Vec<_> = sys::descendants(sys::getpid())
             .into_iter()
-            .filter(|d| !keep.contains(&d.pid))
+            .filter(|d| !keep.contains(&d.pid) && !is_helper(d.pid))
             .collect();
         if ds.is_empty() {
             return;
@@ -149,6 +149,6 @@ pub fn count_orphans(own: &[u32]) -> i64 {
     let me = sys::getpid();
     sys::all_processes()
         .iter()
-        .filter(|s| s.ppid == me && s.state != 'Z' && !own.contains(&s.pid))
+        .filter(|s| s.ppid == me && s.state != 'Z' && !own.contains(&s.pid) && !is_helper(s.pid))
         .count() as i64
 }

@@ -30,5 +30,6 @@ pub mod remote;
 pub mod run;
 pub mod suite;
 mod sys;
+pub mod watchdog;
 
 pub use adapter::{Adapter, AdapterFailure, AdapterInfo, NativeError, Observed};

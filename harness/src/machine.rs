@@ -19,7 +19,6 @@
 use crate::adapter::Adapter;
 use crate::cases::{apply_stop, finish};
 use crate::check::{Checker, Coverage, Stop};
-use crate::guard::LeakGuard;
 use procspec_spec::model::{transition, Life, World};
 use procspec_spec::results::{CaseResult, ResultKind, Status};
 use procspec_spec::vocab::{Capability, Op, Ref, Step, Target};
@@ -181,8 +180,11 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
                 for daemon in [None, Some(true)] {
                     // Daemonic agents are as likely as others: they are the
                     // only way to reach daemon.no-children.
-                    let twice = daemon.is_none() || target == Target::Agent;
-                    let weight = if twice { weight * 2 } else { weight };
+                    let weight = match (daemon, &target) {
+                        (Some(_), Target::Agent) => weight * 3,
+                        (None, _) => weight * 2,
+                        _ => weight,
+                    };
                     let target = target.clone();
                     let op = Op::Create {
                         id: id.clone(),
@@ -191,6 +193,7 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
                         target,
                         group: None,
                     };
+                    let weight = if w.daemon_of(at) { weight * 4 } else { weight };
                     push(CREATE, weight, at, op);
                 }
             }
@@ -278,7 +281,14 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
             (1, Op::SerializeAuthkey { p: p() }),
             (4, Op::Run { p: p() }),
         ];
+        // A daemonic agent starting a child is the only way to reach
+        // daemon.no-children: make that likely once such an agent serves.
+        let daemonic_holder = w.daemon_of(holder);
         for (weight, op) in ops {
+            let weight = match op {
+                Op::Start { .. } if daemonic_holder => weight * 5,
+                _ => weight,
+            };
             push(OBJECT, weight, holder, op);
         }
     }
@@ -394,6 +404,10 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
     let last_failure: RefCell<Option<CaseResult>> = RefCell::new(None);
 
     let outcome = runner.run(&strategy, |(_, steps, seen)| {
+        if crate::watchdog::stop_requested() {
+            // Asked to stop: the remaining sequences pass through unrun.
+            return Ok(());
+        }
         let mut adapter = adapter.borrow_mut();
         let mut result = sequence_result(0);
         let guard = crate::cases::begin(&mut **adapter);

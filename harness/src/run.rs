@@ -74,6 +74,10 @@ pub fn run_implementation<A: Adapter + ?Sized>(
     };
     let mut coverage = Coverage::default();
     for c in cases {
+        if crate::watchdog::stop_requested() {
+            report.run_info.complete = false;
+            break;
+        }
         let (mut result, cov) = run_case(adapter, &c.case);
         options.expectations.apply(&mut result);
         coverage.merge(&cov);
@@ -83,7 +87,7 @@ pub fn run_implementation<A: Adapter + ?Sized>(
         });
         report.results.push(result);
     }
-    if options.sequences > 0 {
+    if options.sequences > 0 && !crate::watchdog::stop_requested() {
         progress(Progress::Sequences {
             count: options.sequences,
         });
@@ -102,6 +106,9 @@ pub fn run_implementation<A: Adapter + ?Sized>(
             options.expectations.apply(&mut r);
             report.results.push(r);
         }
+    }
+    if crate::watchdog::stop_requested() {
+        report.run_info.complete = false;
     }
     report.recount();
     (report, coverage)

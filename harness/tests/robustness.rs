@@ -9,12 +9,13 @@
 //!   `parse_clauses`. None may panic; an error names the file and a line
 //!   in it, a line at all whenever one can be known.
 //! - **Authkey hygiene**: a run of the reference (fork and spawn) over the
-//!   authkey cases and a few others plus state-machine sequences, its JSON
-//!   (raw and redacted), every rendered report, the progress log, the
-//!   children's stderr and the `Debug`/`Display` of everything that holds
-//!   the key contain the main process's key (which every child shares) in
-//!   no form: raw, hex, base64, byte list. The key is 32 bytes, not all
-//!   zero, and two fresh processes get different keys.
+//!   authkey cases and a few others plus state-machine sequences, its
+//!   unredacted JSON, the reports `procspec report` renders from it, the
+//!   progress log, the children's stderr, serialisation errors and the
+//!   `Debug`/`Display` of everything that holds the key contain the main
+//!   process's key (which every child shares) in no form: raw, hex, base64,
+//!   byte list. The key is 32 bytes, not all zero, and two fresh processes
+//!   get different keys.
 
 use procspec_harness::cases::{load_cases, LoadedCase};
 use procspec_harness::expectations::Expectations;
@@ -87,6 +88,12 @@ enum Edit {
     Delete(usize, usize),
     Token(usize, usize),
     Truncate(usize),
+    /// Replace the contents of the n-th `"..."` by a word of [`WORDS`].
+    Word(usize, usize),
+    /// Duplicate the n-th line.
+    DupLine(usize),
+    /// Delete the n-th line.
+    DropLine(usize),
 }
 
 /// Bytes and tokens that matter to TOML and JSON.
@@ -123,6 +130,47 @@ const TOKENS: &[&str] = &[
     "\"none\"",
 ];
 
+/// Words of the vocabulary: swapped into strings, they keep a file
+/// well-formed but change what it says.
+const WORDS: &[&str] = &[
+    "main",
+    "p1",
+    "p2",
+    "p3",
+    "create",
+    "start",
+    "join",
+    "close",
+    "terminate",
+    "kill",
+    "release",
+    "is-alive",
+    "exitcode",
+    "authkey",
+    "set-authkey",
+    "run",
+    "block",
+    "agent",
+    "return",
+    "raise",
+    "ignore-sigterm",
+    "closed",
+    "not-parent",
+    "still-running",
+    "already-started",
+    "none",
+    "ok",
+    "err",
+    "start.once",
+    "close.requires-exit",
+    "join.parent-only",
+    "hello",
+    "result",
+    "reset-done",
+    "error",
+    "",
+];
+
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         (any::<usize>(), 0..8u8).prop_map(|(i, b)| Edit::Flip(i, b)),
@@ -131,6 +179,10 @@ fn edit() -> impl Strategy<Value = Edit> {
         (any::<usize>(), 1..16usize).prop_map(|(i, n)| Edit::Delete(i, n)),
         (any::<usize>(), 0..TOKENS.len()).prop_map(|(i, t)| Edit::Token(i, t)),
         any::<usize>().prop_map(Edit::Truncate),
+        (any::<usize>(), 0..WORDS.len()).prop_map(|(i, w)| Edit::Word(i, w)),
+        (any::<usize>(), 0..WORDS.len()).prop_map(|(i, w)| Edit::Word(i, w)),
+        any::<usize>().prop_map(Edit::DupLine),
+        any::<usize>().prop_map(Edit::DropLine),
     ]
 }
 
@@ -150,6 +202,26 @@ fn apply(mut data: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
                 data.splice(at..at, TOKENS[t].bytes());
             }
             Edit::Truncate(i) if len > 0 => data.truncate(i % len),
+            Edit::Word(i, w) => {
+                let quotes: Vec<usize> = (0..len).filter(|&k| data[k] == b'"').collect();
+                if quotes.len() >= 2 {
+                    let n = (i % (quotes.len() / 2)) * 2;
+                    let (a, b) = (quotes[n] + 1, quotes[n + 1]);
+                    data.splice(a..b, WORDS[w].bytes());
+                }
+            }
+            Edit::DupLine(i) | Edit::DropLine(i) => {
+                let mut lines: Vec<Vec<u8>> =
+                    data.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+                let at = i % lines.len();
+                if matches!(e, Edit::DupLine(_)) {
+                    let line = lines[at].clone();
+                    lines.insert(at, line);
+                } else {
+                    lines.remove(at);
+                }
+                data = lines.join(&b'\n');
+            }
             _ => {}
         }
     }
@@ -158,7 +230,7 @@ fn apply(mut data: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
 
 /// One of `examples` with 1 to 8 edits.
 fn mutated(examples: &'static [Vec<u8>]) -> impl Strategy<Value = Vec<u8>> {
-    (0..examples.len(), prop::collection::vec(edit(), 1..8))
+    (0..examples.len(), prop::collection::vec(edit(), 1..5))
         .prop_map(move |(i, edits)| apply(examples[i].clone(), &edits))
 }
 
@@ -513,7 +585,7 @@ fn examples_are_valid_and_breakages_are_located() {
     let twice = "description = \"d\"\nclauses = [\"start.once\"]\n\n[[step]]\nop = \"create\"\nid = \"p1\"\ntarget = { kind = \"return\" }\n\n[[step]]\nop = \"start\"\np = \"p1\"\nexpect = { ok = \"none\" }\n\n[[step]]\nop = \"start\"\np = \"p1\"\nexpect = { ok = \"none\" }\n";
     let case = parse_case(twice, CASE_PATH, "x/y").unwrap();
     let e = case.validate(CASE_PATH).unwrap_err();
-    assert_eq!(e.line(), 13, "{e}");
+    assert_eq!(e.line(), 14, "{e}");
     for (text, line) in [
         ("description = \"d\"\nclauses = [\"start.once\"\n", 3),
         ("description = \"d\"\nclauses = [\"no.such-clause\"]\n[[step]]\nop = \"start\"\np = \"p1\"\n", 2),
@@ -573,8 +645,8 @@ fn base64_encoder_is_right() {
 /// as JSON and as `Debug` prints it, escaped bytes; and the same of its
 /// first 12 bytes, to catch a truncated copy.
 fn key_forms(key: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut forms = vec![("raw".to_string(), key.to_vec())];
-    for (label, part) in [("key", key), ("12-byte prefix", &key[..12])] {
+    let mut forms = vec![("the raw key".to_string(), key.to_vec())];
+    for (label, part) in [("the key", key), ("its 12-byte prefix", &key[..12])] {
         let hex: String = part.iter().map(|b| format!("{b:02x}")).collect();
         forms.push((
             format!("{label} as lowercase hex"),
@@ -594,12 +666,15 @@ fn key_forms(key: &[u8]) -> Vec<(String, Vec<u8>)> {
         }
     }
     forms.push((
-        "JSON byte list".into(),
+        "the key as a JSON byte list".into(),
         serde_json::to_vec(&key.to_vec()).unwrap(),
     ));
-    forms.push(("Debug byte list".into(), format!("{key:?}").into_bytes()));
     forms.push((
-        "escaped bytes".into(),
+        "the key as a Debug byte list".into(),
+        format!("{key:?}").into_bytes(),
+    ));
+    forms.push((
+        "the key as escaped bytes".into(),
         key.escape_ascii().to_string().into_bytes(),
     ));
     forms
@@ -617,12 +692,12 @@ struct StderrTo {
 
 impl StderrTo {
     fn file(path: &Path) -> StderrTo {
-        use std::os::fd::AsRawFd;
+        use std::os::fd::{AsFd, AsRawFd};
         let file = std::fs::File::create(path).unwrap();
-        let saved = nix::unistd::dup(2).unwrap();
+        // A close-on-exec copy: spawned children get the file as stderr and
+        // nothing else.
+        let saved = std::io::stderr().as_fd().try_clone_to_owned().unwrap();
         nix::unistd::dup2(file.as_raw_fd(), 2).unwrap();
-        // SAFETY: `saved` was just returned by dup and is owned by no one else.
-        let saved = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(saved) };
         StderrTo { saved }
     }
 }
@@ -632,6 +707,17 @@ impl Drop for StderrTo {
         use std::os::fd::AsRawFd;
         let _ = nix::unistd::dup2(self.saved.as_raw_fd(), 2);
     }
+}
+
+/// The `procspec` binary of this build (`target/<profile>/procspec`, beside
+/// `deps/` where this test runs), or `PROCSPEC_BIN`.
+fn procspec_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("PROCSPEC_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("procspec");
+    bin.is_file().then_some(bin)
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -678,8 +764,7 @@ fn authkey_never_leaks() {
 
     let dir = std::env::temp_dir().join(format!("procspec-robustness-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("raw")).unwrap();
-    std::fs::create_dir_all(dir.join("redacted")).unwrap();
+    std::fs::create_dir_all(dir.join("runs")).unwrap();
     let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
 
     let cases = hygiene_cases();
@@ -718,25 +803,45 @@ fn authkey_never_leaks() {
                 format!("{report:?}").into_bytes(),
             ));
             std::fs::write(
-                dir.join("raw").join(format!("{name}.json")),
-                serde_json::to_string_pretty(&report).unwrap(),
-            )
-            .unwrap();
-            let mut redacted = report.clone();
-            procspec_reports::redact(&mut redacted);
-            std::fs::write(
-                dir.join("redacted").join(format!("{name}.json")),
-                serde_json::to_string_pretty(&redacted).unwrap(),
+                dir.join("runs").join(format!("{name}.json")),
+                serde_json::to_string_pretty(&report).unwrap() + "\n",
             )
             .unwrap();
             raw_runs.push(report);
         }
     }
-    let clauses = procspec_spec::clauses();
-    procspec_reports::write_reports(&dir.join("raw"), clauses, &raw_runs).unwrap();
-    let mut redacted = procspec_reports::load_runs(&dir.join("redacted")).unwrap();
-    redacted.iter_mut().for_each(procspec_reports::redact);
-    procspec_reports::write_reports(&dir.join("redacted"), clauses, &redacted).unwrap();
+    for run in &raw_runs {
+        eprintln!(
+            "{}: {} results {:?}, leaks {:?}",
+            run.run_info.implementation,
+            run.results.len(),
+            run.summary,
+            run.leaks
+        );
+    }
+    // The reports, rendered by the CLI (`procspec report`, which redacts
+    // and renders with procspec-reports: not a dependency of this crate).
+    match procspec_binary() {
+        Some(bin) => {
+            let out = std::process::Command::new(&bin)
+                .arg("report")
+                .arg(dir.join("runs"))
+                .output()
+                .unwrap();
+            texts.push(("`procspec report` stdout".into(), out.stdout.clone()));
+            texts.push(("`procspec report` stderr".into(), out.stderr.clone()));
+            assert!(
+                out.status.success(),
+                "{} report: {}",
+                bin.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        None => eprintln!(
+            "NOTE: the procspec binary is not built next to this test (cargo test --workspace \
+             builds it), so the rendered reports were not checked"
+        ),
+    }
 
     // The run did look at keys, in main and in children: the child's key
     // (under fork and under spawn, where it travelled to the child) is the
@@ -767,7 +872,7 @@ fn authkey_never_leaks() {
             run.run_info.implementation
         );
     }
-    let raw_json = std::fs::read_to_string(dir.join("raw/reference-fork.json")).unwrap();
+    let raw_json = std::fs::read_to_string(dir.join("runs/reference-fork.json")).unwrap();
     assert!(
         raw_json.contains(&fingerprint),
         "no key was observed at all"
@@ -847,7 +952,7 @@ fn authkey_never_leaks() {
     for (what, bytes) in &texts {
         for (form, needle) in &forms {
             if find(bytes, needle) {
-                leaks.push(format!("{what}: the key as {form}"));
+                leaks.push(format!("{what}: {form}"));
             }
         }
     }
@@ -906,13 +1011,4 @@ fn fresh_processes_get_different_keys() {
     assert_ne!(a, b, "two fresh processes drew the same key");
     assert_ne!(a, ours);
     assert_ne!(b, ours);
-}
-
-/// An op step, for the checks above that build steps by hand.
-#[allow(dead_code)]
-fn step(at: &str, op: Op) -> Step {
-    Step {
-        at: procspec_spec::vocab::Ref::from(at),
-        op,
-    }
 }

@@ -181,11 +181,14 @@ fn pid_lists(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(open) = rest.find('[') {
+        // Only the leak guard's lists: `process(es) [..]`, `zombie(s) [..]`.
+        let listed = rest[..open].ends_with("(es) ") || rest[..open].ends_with("(s) ");
         out.push_str(&rest[..=open]);
         rest = &rest[open + 1..];
         match rest.find(']') {
             Some(close)
-                if !rest[..close].is_empty()
+                if listed
+                    && !rest[..close].is_empty()
                     && rest[..close]
                         .chars()
                         .all(|c| c.is_ascii_digit() || c == ',' || c == ' ') =>

@@ -88,6 +88,12 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     deadline_ms: u64,
 
+    /// Run the case files under DIR instead of <root>/cases (the
+    /// expectation files' case ids are then checked against the repository's
+    /// cases, so the implementations' expectations stay valid).
+    #[arg(long, value_name = "DIR")]
+    cases: Option<PathBuf>,
+
     /// Write each shrunk state-machine failure as a case file into DIR.
     #[arg(long, value_name = "DIR")]
     regressions: Option<PathBuf>,
@@ -144,8 +150,12 @@ pub struct Finished {
 /// `procspec run`.
 pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
     let root = super::find_root(root)?;
-    let cases = super::cases(&root)?;
-    let known: Vec<String> = cases.iter().map(|c| c.case.id.clone()).collect();
+    let repository_cases = super::cases(&root)?;
+    let known: Vec<String> = repository_cases.iter().map(|c| c.case.id.clone()).collect();
+    let cases = match &args.cases {
+        Some(dir) => procspec_harness::cases::load_cases(dir).map_err(|e| anyhow!("{e}"))?,
+        None => repository_cases,
+    };
     let jobs = plan(&root, args, &known)?;
     let out = args
         .out

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path fuzz/Cargo.toml --no-default-features \
-//!     --bin replay -- [TARGET|all] [--runs N] [--max-time SECS] [--seed S] \
-//!     [--max-len BYTES] [--no-mutate] [PATH...]
+//!     --features replay --bin replay -- [TARGET...|all] [--runs N] \
+//!     [--max-time SECS] [--seed S] [--max-len BYTES] [--no-mutate] [PATH...]
 //! ```
 //!
 //! Every input under `PATH` (files, or directories read recursively; by
@@ -57,7 +57,7 @@ struct Options {
 fn usage() -> ! {
     let names: Vec<&str> = TARGETS.iter().map(|(n, _)| *n).collect();
     eprintln!(
-        "usage: replay [TARGET|all] [--runs N] [--max-time SECS] [--seed S] [--max-len BYTES] [--no-mutate] [PATH...]\n\
+        "usage: replay [TARGET...|all] [--runs N] [--max-time SECS] [--seed S] [--max-len BYTES] [--no-mutate] [PATH...]\n\
          targets: {}",
         names.join(", ")
     );
@@ -78,12 +78,10 @@ fn parse_args() -> Options {
     };
     let mut args = std::env::args().skip(1);
     let value = |args: &mut dyn Iterator<Item = String>, what: &str| -> u64 {
-        args.next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| {
-                eprintln!("{what} needs a number");
-                usage()
-            })
+        args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
+            eprintln!("{what} needs a number");
+            usage()
+        })
     };
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -93,17 +91,19 @@ fn parse_args() -> Options {
             "--max-len" => o.max_len = value(&mut args, "--max-len") as usize,
             "--no-mutate" => o.mutate = false,
             "-h" | "--help" => usage(),
-            "all" if o.targets.is_empty() => o.targets = TARGETS.iter().map(|(n, _)| *n).collect(),
-            name if o.targets.is_empty() && !name.starts_with('-') && !Path::new(name).exists() => {
-                match TARGETS.iter().find(|(n, _)| *n == name) {
-                    Some((n, _)) => o.targets.push(n),
-                    None => {
-                        eprintln!("unknown target {name:?}");
-                        usage()
-                    }
+            "all" => o.targets = TARGETS.iter().map(|(n, _)| *n).collect(),
+            name if TARGETS.iter().any(|(n, _)| *n == name) => {
+                if let Some((n, _)) = TARGETS.iter().find(|(n, _)| *n == name) {
+                    o.targets.push(n);
                 }
             }
-            path if !path.starts_with('-') => o.paths.push(PathBuf::from(path)),
+            path if !path.starts_with('-') => {
+                if !Path::new(path).exists() {
+                    eprintln!("no target nor file {path:?}");
+                    usage()
+                }
+                o.paths.push(PathBuf::from(path))
+            }
             other => {
                 eprintln!("unknown option {other:?}");
                 usage()
@@ -151,7 +151,7 @@ fn dictionary(target: &str) -> Vec<Vec<u8>> {
         if b <= a {
             continue;
         }
-        let body = line[a + 1..b].as_bytes();
+        let body = &line.as_bytes()[a + 1..b];
         let mut token = Vec::new();
         let mut i = 0;
         while i < body.len() {
@@ -197,10 +197,40 @@ impl Rng {
 
 /// Bytes that tend to matter to TOML and JSON parsers.
 const INTERESTING: &[&[u8]] = &[
-    b"\0", b"\xff", b"\n", b"\r\n", b"\"", b"'", b"[", b"]", b"{", b"}", b"=", b",", b":", b"\\",
-    b"\x7f", b"\x1b", b"#", b".", b"-", b"0", b"-1", b"1e999", b"18446744073709551616",
-    b"\xc3\xa9", b"\xe2\x80\xa8", b"\xf0\x9f\x98\x80", b"\"\"\"", b"'''", b"[[", b"]]", b"null",
-    b"true", b"[]", b"{}",
+    b"\0",
+    b"\xff",
+    b"\n",
+    b"\r\n",
+    b"\"",
+    b"'",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b"=",
+    b",",
+    b":",
+    b"\\",
+    b"\x7f",
+    b"\x1b",
+    b"#",
+    b".",
+    b"-",
+    b"0",
+    b"-1",
+    b"1e999",
+    b"18446744073709551616",
+    b"\xc3\xa9",
+    b"\xe2\x80\xa8",
+    b"\xf0\x9f\x98\x80",
+    b"\"\"\"",
+    b"'''",
+    b"[[",
+    b"]]",
+    b"null",
+    b"true",
+    b"[]",
+    b"{}",
 ];
 
 /// One random edit of `data`.
@@ -319,13 +349,24 @@ fn main() {
     println!("seed {}", o.seed);
     let mut crashed = false;
     for (i, name) in o.targets.iter().enumerate() {
-        let f = TARGETS.iter().find(|(n, _)| n == name).map(|(_, f)| *f).unwrap_or_else(|| usage());
-        let paths = if o.paths.is_empty() { default_seeds(name) } else { o.paths.clone() };
+        let f = TARGETS
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| *f)
+            .unwrap_or_else(|| usage());
+        let paths = if o.paths.is_empty() {
+            default_seeds(name)
+        } else {
+            o.paths.clone()
+        };
         let mut inputs = Vec::new();
         for p in &paths {
             files(p, &mut inputs);
         }
-        let mut pool: Vec<Vec<u8>> = inputs.iter().filter_map(|p| std::fs::read(p).ok()).collect();
+        let mut pool: Vec<Vec<u8>> = inputs
+            .iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .collect();
         if pool.is_empty() {
             pool.push(Vec::new());
         }
@@ -333,15 +374,26 @@ fn main() {
         let started = Instant::now();
         let mut execs = 0u64;
         let mut crash = None;
-        for (data, path) in pool.iter().zip(inputs.iter().map(Some).chain(std::iter::repeat(None))) {
+        for (data, path) in pool
+            .iter()
+            .zip(inputs.iter().map(Some).chain(std::iter::repeat(None)))
+        {
             execs += 1;
             if let Some((out, msg)) = run_one(name, f, data) {
-                crash = Some(format!("{} ({msg}), copied to {}", path.map_or("<empty>".into(), |p| p.display().to_string()), out.display()));
+                crash = Some(format!(
+                    "{} ({msg}), copied to {}",
+                    path.map_or("<empty>".into(), |p| p.display().to_string()),
+                    out.display()
+                ));
                 break;
             }
         }
         let seeds = execs;
-        let mut rng = Rng(o.seed.wrapping_add(i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut rng = Rng(o
+            .seed
+            .wrapping_add(i as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            | 1);
         let keep = pool.len();
         while crash.is_none() && o.mutate && execs - seeds < o.runs {
             if o.max_time.is_some_and(|t| started.elapsed() >= t) {

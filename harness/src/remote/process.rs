@@ -105,6 +105,8 @@ impl Live {
             .spawn()
             .map_err(|e| format!("cannot start `{cmd}`: {e}"))?;
         let pid = child.id();
+        // Its own process group: the watchdog kills it if the runner dies.
+        crate::watchdog::track_group(pid);
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {

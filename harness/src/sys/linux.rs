@@ -114,11 +114,16 @@ pub fn pipe() -> std::io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
 
 /// Wait until `fd` is readable or `deadline` passes; retries on EINTR.
 /// Returns false on timeout.
+/// Returns false at once, too, when the run was asked to stop (SIGINT or
+/// SIGTERM): waits are cut into slices of at most 100 ms for that.
 pub fn wait_readable(fd: std::os::fd::BorrowedFd<'_>, deadline: std::time::Instant) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     loop {
+        if stop_requested() {
+            return false;
+        }
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        let ms = u16::try_from(left.as_millis().min(100)).unwrap_or(100);
         let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
         match poll(&mut fds, PollTimeout::from(ms)) {
             Ok(0) if left.is_zero() => return false,
@@ -238,6 +243,152 @@ pub fn block_forever() -> ! {
         // handler ran; SIGKILL, the way such a child ends, never returns.
         unsafe {
             libc::pause();
+        }
+    }
+}
+
+/// The flag the SIGINT/SIGTERM handler sets.
+static STOP_FLAG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    // Async-signal-safe: one atomic store.
+    STOP_FLAG.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+thread_local! {
+    /// The forking thread's signal mask, saved across fork.
+    static SAVED_MASK: std::cell::Cell<Option<libc::sigset_t>> = const { std::cell::Cell::new(None) };
+}
+
+fn stop_signals() -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset fill a local set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        set
+    }
+}
+
+extern "C" fn before_fork() {
+    let set = stop_signals();
+    // SAFETY: blocks SIGINT/SIGTERM in this thread only, saving the mask.
+    unsafe {
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+        SAVED_MASK.with(|m| m.set(Some(old)));
+    }
+}
+
+extern "C" fn after_fork_in_parent() {
+    if let Some(old) = SAVED_MASK.with(|m| m.take()) {
+        // SAFETY: restores the mask saved before the fork.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        }
+    }
+}
+
+extern "C" fn after_fork_in_child() {
+    // SAFETY: the child gets the default actions back while the signals are
+    // still blocked, then the saved mask: a SIGTERM sent to it at any point
+    // acts as it would on a process that never saw the runner's handler.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+    }
+    after_fork_in_parent();
+}
+
+/// Install SIGINT and SIGTERM handlers that set the stop flag once; the
+/// handler resets itself, so a second signal ends the process as usual.
+///
+/// Children forked by the runner (the in-process reference adapter's) must
+/// not inherit the handler: `terminate()` has to kill them. Handlers set
+/// after a fork would leave a window, so `pthread_atfork` blocks the two
+/// signals across the fork and restores their default actions in the child
+/// before unblocking them.
+pub fn install_stop_handlers() {
+    // SAFETY: the three handlers only change the calling thread's mask and
+    // the child's dispositions, which is valid at those points of fork.
+    unsafe {
+        libc::pthread_atfork(
+            Some(before_fork),
+            Some(after_fork_in_parent),
+            Some(after_fork_in_child),
+        );
+    }
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the sigaction struct is zeroed then filled; the handler
+        // only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            act.sa_sigaction = on_stop_signal as *const () as usize;
+            act.sa_flags = libc::SA_RESETHAND | libc::SA_RESTART;
+            libc::sigemptyset(&mut act.sa_mask);
+            libc::sigaction(sig, &act, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Whether SIGINT or SIGTERM arrived.
+pub fn stop_requested() -> bool {
+    STOP_FLAG.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Fork. `Ok(None)` in the child, `Ok(Some(pid))` in the parent.
+///
+/// Only call while the process has a single thread: the child runs on with
+/// a copy of this thread alone.
+pub fn fork_single_threaded() -> std::io::Result<Option<u32>> {
+    // SAFETY: callers fork before any other thread exists, so the child
+    // inherits no lock held by a thread that is not there.
+    match unsafe { libc::fork() } {
+        -1 => Err(std::io::Error::last_os_error()),
+        0 => Ok(None),
+        pid => Ok(Some(pid as u32)),
+    }
+}
+
+/// Put this process in a process group of its own.
+pub fn own_process_group() {
+    // SAFETY: setpgid(0, 0) only changes this process's group.
+    unsafe {
+        libc::setpgid(0, 0);
+    }
+}
+
+/// End this process at once, with no exit handlers (a forked helper).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit ends the process; nothing of Rust's runs after it.
+    unsafe { libc::_exit(code) }
+}
+
+/// Wait until `a` or `b` is readable or `deadline` passes; returns 0 for
+/// `a`, 1 for `b`, 2 on timeout. Retries on EINTR.
+pub fn wait_either(
+    a: std::os::fd::BorrowedFd<'_>,
+    b: std::os::fd::BorrowedFd<'_>,
+    deadline: std::time::Instant,
+) -> u8 {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        let mut fds = [
+            PollFd::new(a, PollFlags::POLLIN),
+            PollFd::new(b, PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(0) if left.is_zero() => return 2,
+            Ok(0) => continue,
+            Ok(_) => {
+                let ready = |f: &PollFd<'_>| f.revents().is_some_and(|r| !r.is_empty());
+                return if ready(&fds[1]) { 1 } else { 0 };
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return 1,
         }
     }
 }

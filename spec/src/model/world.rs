@@ -119,9 +119,18 @@ impl World {
     }
 
     /// Whether ops can be executed at `at`: the main process, or an agent
-    /// that serves.
+    /// that serves and can be reached, i.e. every agent between main and it
+    /// serves too (ops travel down the tree; an orphaned agent is out of
+    /// reach).
     pub fn serves(&self, at: &Ref) -> bool {
-        at.is_main() || self.procs.get(at).is_some_and(|p| p.life == Life::Serving)
+        let mut cur = at;
+        while !cur.is_main() {
+            match self.procs.get(cur) {
+                Some(p) if p.life == Life::Serving => cur = &p.parent,
+                _ => return false,
+            }
+        }
+        true
     }
 
     /// `current_process().name` at `at`.
