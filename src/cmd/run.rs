@@ -358,7 +358,9 @@ fn skipped(name: &str, start_method: &str, protocol: u32, seed: u64, reason: Str
             os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
             seed,
             protocol_version: protocol,
-            complete: true,
+            // An implementation not run because the run was interrupted is
+            // part of an incomplete run.
+            complete: !procspec_harness::watchdog::stop_requested(),
             skip_reason: Some(reason),
         },
         results: Vec::new(),

@@ -66,11 +66,22 @@ impl Worker {
         Worker { jobs, answers }
     }
 
+    /// Wait for the answer; a stop request (SIGINT, SIGTERM) ends the
+    /// wait early, as a timeout, so that an interrupted run stops promptly.
     fn ask(&self, job: Job, deadline: Duration) -> Result<Answer, RecvTimeoutError> {
         self.jobs
             .send(job)
             .map_err(|_| RecvTimeoutError::Disconnected)?;
-        self.answers.recv_timeout(deadline)
+        let until = std::time::Instant::now() + deadline;
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            let slice = left.min(Duration::from_millis(100));
+            match self.answers.recv_timeout(slice) {
+                Err(RecvTimeoutError::Timeout)
+                    if !left.is_zero() && !crate::watchdog::stop_requested() => {}
+                other => return other,
+            }
+        }
     }
 }
 
