@@ -44,6 +44,7 @@ enum Command {
     Report(cmd::report::ReportArgs),
     List(cmd::list::ListArgs),
     Explain(cmd::explain::ExplainArgs),
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +74,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::report::run(a),
         Command::List(a) => cmd::list::run(cli.root.as_deref(), a),
         Command::Explain(a) => cmd::explain::run(cli.root.as_deref(), a),
+        Command::Serve(a) => cmd::serve::run(a),
     };
     match outcome {
         Ok(code) => code,

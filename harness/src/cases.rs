@@ -81,7 +81,10 @@ pub fn missing_capabilities(case: &Case, has: &[Capability]) -> Vec<Capability> 
 
 /// Run one case; the adapter is reset afterwards and the leak guard checks
 /// that nothing was left behind.
-pub fn run_case<A: Adapter + ?Sized>(adapter: &mut A, case: &Case) -> (CaseResult, Coverage) {
+pub fn run_case<A: Adapter + ?Sized>(
+    adapter: &mut A,
+    case: &Case,
+) -> (CaseResult, Coverage, crate::guard::Leaks) {
     let mut result = CaseResult {
         id: case.id.clone(),
         kind: ResultKind::Case,
@@ -96,7 +99,7 @@ pub fn run_case<A: Adapter + ?Sized>(adapter: &mut A, case: &Case) -> (CaseResul
     if !missing.is_empty() {
         result.status = Status::PreconditionFailed;
         result.message = Some(format!("the implementation lacks {missing:?}"));
-        return (result, Coverage::default());
+        return (result, Coverage::default(), crate::guard::Leaks::default());
     }
     let guard = begin(adapter);
     let inherit = adapter.info().has(Capability::InheritHandles);
@@ -119,8 +122,8 @@ pub fn run_case<A: Adapter + ?Sized>(adapter: &mut A, case: &Case) -> (CaseResul
     if let Some(stop) = stop {
         apply_stop(&mut result, stop);
     }
-    finish(adapter, &guard, &mut result);
-    (result, coverage)
+    let leaks = finish(adapter, &guard, &mut result);
+    (result, coverage, leaks)
 }
 
 /// Record why a run of steps stopped.

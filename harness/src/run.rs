@@ -78,7 +78,8 @@ pub fn run_implementation<A: Adapter + ?Sized>(
             report.run_info.complete = false;
             break;
         }
-        let (mut result, cov) = run_case(adapter, &c.case);
+        let (mut result, cov, leaks) = run_case(adapter, &c.case);
+        leaks.add_to(&mut report.leaks);
         options.expectations.apply(&mut result);
         coverage.merge(&cov);
         progress(Progress::Case {

@@ -54,7 +54,7 @@ pub fn check_case_file<A: Adapter + ?Sized>(
     let root = cases_root(path);
     let loaded = load_case(&root, path).unwrap_or_else(|e| panic!("{e}"));
     let expectations = load_expectations(expectations);
-    let (mut result, _) = run_case(adapter, &loaded.case);
+    let (mut result, _, _) = run_case(adapter, &loaded.case);
     expectations.apply(&mut result);
     assert!(
         result.status.is_ok(),

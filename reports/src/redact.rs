@@ -30,7 +30,10 @@ pub fn redact(run: &mut RunReport) {
         redact_result(r);
         // A passing result's steps carry outcomes that timing decides (a
         // child seen alive or already gone): only failures keep their steps.
-        if matches!(r.status, Status::Pass | Status::PreconditionFailed | Status::Skip) {
+        if matches!(
+            r.status,
+            Status::Pass | Status::PreconditionFailed | Status::Skip
+        ) {
             r.ops.clear();
         }
     }

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod list;
 pub mod report;
 pub mod run;
+pub mod serve;
 
 use anyhow::{anyhow, bail, Context, Result};
 use procspec_harness::cases::{load_cases, LoadedCase};
