@@ -10,7 +10,7 @@
 //! (`error.no-effect`).
 
 use crate::adapter::{Adapter, AdapterFailure, Observed};
-use procspec_spec::model::{self, Arm, World};
+use procspec_spec::model::{self, Arm, Life, World};
 use procspec_spec::results::StepRecord;
 use procspec_spec::vocab::{Op, Outcome, Ref, Step, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -139,6 +139,38 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         self.world = arm.next.clone();
         if observed.outcome.is_err() {
             self.probe_no_effect(step)?;
+        }
+        self.check_reaped()
+    }
+
+    /// A process the model says its creator saw end (joined, polled) must
+    /// have been reaped: it may not linger as a zombie. Checked for the
+    /// processes whose pid the run observed, and whose creator is still
+    /// there to have done the reaping (main or a serving agent).
+    fn check_reaped(&self) -> Result<(), Stop> {
+        for (p, pid) in &self.pids {
+            let Some(x) = self.world.procs.get(p) else {
+                continue;
+            };
+            let creator_acts = x.parent.is_main()
+                || self
+                    .world
+                    .procs
+                    .get(&x.parent)
+                    .is_some_and(|c| c.life == Life::Serving);
+            if !matches!(x.life, Life::Exited(_)) || !creator_acts {
+                continue;
+            }
+            if crate::sys::stat(*pid).is_some_and(|s| s.state == 'Z') {
+                return Err(Stop::Mismatch(Mismatch {
+                    clause: "join.blocks".into(),
+                    expected: vec!["reaped".into()],
+                    observed: "zombie".into(),
+                    message: format!(
+                        "{p} (pid {pid}) was seen to end by its creator, but it is still a zombie"
+                    ),
+                }));
+            }
         }
         Ok(())
     }

@@ -201,3 +201,81 @@ fn leak_guard_catches_a_leaking_adapter() {
     assert!(left.is_empty(), "processes left behind: {left:?}");
     let _ = Value::None;
 }
+
+/// `join()` that waits for the child's end but does not reap it.
+struct NoReap {
+    inner: ReferenceAdapter,
+}
+
+impl Adapter for NoReap {
+    fn info(&self) -> &AdapterInfo {
+        self.inner.info()
+    }
+    fn apply(&mut self, step: &Step) -> Result<Observed, AdapterFailure> {
+        if let Op::Join {
+            p,
+            timeout_ms: None,
+        } = &step.op
+        {
+            let wait = Op::WaitSentinel {
+                p: p.clone(),
+                timeout_ms: 10_000,
+            };
+            self.inner.apply(&Step {
+                at: step.at.clone(),
+                op: wait,
+            })?;
+            return Ok(Observed::plain(Outcome::NONE));
+        }
+        self.inner.apply(step)
+    }
+    fn reset(&mut self) -> Result<(), AdapterFailure> {
+        self.inner.reset()
+    }
+    fn own_pids(&self) -> Vec<u32> {
+        self.inner.own_pids()
+    }
+}
+
+#[test]
+fn a_join_that_does_not_reap_is_caught() {
+    use procspec_harness::check::{Checker, Stop};
+    use procspec_spec::vocab::{Ref, Target};
+    register_targets();
+    let _lock = suite::lock();
+    let mut adapter = NoReap {
+        inner: ReferenceAdapter::new(StartMethod::Fork),
+    };
+    let p = Ref::from("p1");
+    let at = |op| Step {
+        at: Ref::main(),
+        op,
+    };
+    let steps = [
+        at(Op::Create {
+            id: p.clone(),
+            name: None,
+            daemon: None,
+            target: Target::Return,
+            group: None,
+        }),
+        at(Op::Start { p: p.clone() }),
+        at(Op::Pid { p: p.clone() }),
+        at(Op::Join {
+            p: p.clone(),
+            timeout_ms: None,
+        }),
+    ];
+    let stop = {
+        let mut checker = Checker::new(&mut adapter, true);
+        steps.iter().find_map(|s| checker.step(s, None).err())
+    };
+    adapter.reset().unwrap();
+    match stop {
+        Some(Stop::Mismatch(m)) => {
+            assert_eq!(m.clause, "join.blocks");
+            assert!(m.message.contains("still a zombie"), "{}", m.message);
+        }
+        other => panic!("the unreaped child was not caught: {other:?}"),
+    }
+}
