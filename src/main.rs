@@ -44,6 +44,7 @@ enum Command {
     Report(cmd::report::ReportArgs),
     List(cmd::list::ListArgs),
     Explain(cmd::explain::ExplainArgs),
+    #[command(name = "serve-reference")]
     Serve(cmd::serve::ServeArgs),
 }
 

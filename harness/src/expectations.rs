@@ -166,7 +166,7 @@ fn append(result: &mut CaseResult, text: &str) {
 fn nth_line(text: &str, i: usize) -> usize {
     text.lines()
         .enumerate()
-        .filter(|(_, l)| l.trim() == "[[divergence]]")
+        .filter(|(_, l)| procspec_spec::case::is_table_header(l, "divergence"))
         .nth(i)
         .map_or(0, |(n, _)| n + 1)
 }

@@ -115,11 +115,18 @@ pub fn parse_case(text: &str, path: &str, id: &str) -> Result<Case, SpecError> {
     })
 }
 
+/// Whether `line` is the header `[[name]]` (spaces and a comment allowed).
+pub fn is_table_header(line: &str, name: &str) -> bool {
+    let code = line.split('#').next().unwrap_or("");
+    let squeezed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    squeezed == format!("[[{name}]]")
+}
+
 /// The 1-based line of every `[[step]]` header.
 fn step_lines(text: &str) -> Vec<usize> {
     text.lines()
         .enumerate()
-        .filter(|(_, l)| l.trim() == "[[step]]")
+        .filter(|(_, l)| is_table_header(l, "step"))
         .map(|(i, _)| i + 1)
         .collect()
 }

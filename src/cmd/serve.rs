@@ -10,7 +10,7 @@ use procspec_harness::reference_adapter::ReferenceAdapter;
 use procspec_reference::StartMethod;
 use procspec_spec::vocab::{Capability, Step};
 use serde_json::{json, Value};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Serve the reference implementation over the wire protocol (stdin/stdout).
@@ -18,7 +18,6 @@ use std::process::ExitCode;
 /// Writes a hello line, then answers one JSON request per line until
 /// `shutdown` or end of file, after which it resets and exits 0.
 #[derive(Debug, Args)]
-#[command(name = "serve-reference")]
 pub struct ServeArgs {
     /// How the reference starts its children.
     #[arg(long, value_enum, default_value = "fork")]
@@ -79,7 +78,10 @@ fn error_line(id: Option<u64>, message: &str) -> Value {
     json!({"type": "error", "id": id, "message": message})
 }
 
-fn send(out: &mut impl Write, line: &Value) -> Result<()> {
+/// Write one line and flush. Stdout is locked only for the write: a child
+/// forked while a lock is held would deadlock flushing it.
+fn send(line: &Value) -> Result<()> {
+    let mut out = std::io::stdout().lock();
     writeln!(out, "{line}")
         .and_then(|()| out.flush())
         .context("cannot write to stdout")
@@ -112,12 +114,19 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         "pid": std::process::id(),
         "process_class": "procspec_reference::Process",
     });
-    let mut out = std::io::stdout().lock();
-    send(&mut out, &hello)?;
+    send(&hello)?;
 
-    let stdin = std::io::stdin().lock();
-    for line in stdin.lines() {
-        let line = line.context("cannot read stdin")?;
+    // Stdin, like stdout, is not locked while an op runs (it forks).
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read stdin")?
+            == 0
+        {
+            break;
+        }
         if line.trim().is_empty() {
             continue;
         }
@@ -133,7 +142,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
             },
             Err((id, message)) => error_line(id, &message),
         };
-        send(&mut out, &answer)?;
+        send(&answer)?;
     }
     // Shutdown or end of file: clean up like a reset, exit 0.
     let _ = adapter.reset();
