@@ -156,7 +156,9 @@ fn echo_handshakes_answers_resets_and_shuts_down() {
         [
             Capability::Terminate,
             Capability::Kill,
-            Capability::JoinTimeout
+            Capability::JoinTimeout,
+            // Not the adapter's: the runner observes orphans itself.
+            Capability::Orphans
         ]
     );
     assert_eq!(a.hello().pid, pids[0]);
@@ -277,7 +279,10 @@ fn unknown_capabilities_are_a_note() {
     let a = start(cmd);
     let mut pids = Vec::new();
     seen(&a, &mut pids);
-    assert_eq!(a.info().capabilities, [Capability::Kill, Capability::Fork]);
+    assert_eq!(
+        a.info().capabilities,
+        [Capability::Kill, Capability::Fork, Capability::Orphans]
+    );
     assert_eq!(a.hello().unknown_capabilities, ["teleport"]);
     let notes = a.notes().join("\n");
     assert!(notes.contains("`teleport`"), "{notes}");
