@@ -1,7 +1,7 @@
 //! Run the whole suite from Rust: every case file as its own test, and the
 //! state machine, against any [`Adapter`], in the caller's `cargo test`.
 //!
-//! ```ignore
+//! ```text
 //! // tests/conformance.rs of a crate that implements the lifecycle:
 //! procspec_harness::conformance_suite! {
 //!     cases = "../cases/**/*.toml",          // relative to the crate
