@@ -46,7 +46,9 @@ fn redact_result(r: &mut CaseResult) {
         .ops
         .iter()
         .filter_map(|rec| match &rec.step.op {
-            Op::SetAuthkey { key_hex, .. } => decode_hex(key_hex).map(|k| authkey_fingerprint(&k)),
+            Op::SetAuthkey { key_hex, .. } => {
+                procspec_spec::authkey_from_hex(key_hex).map(|k| authkey_fingerprint(&k))
+            }
             _ => None,
         })
         .collect();
@@ -116,16 +118,6 @@ impl Placeholders {
         out.push_str(rest);
         out
     }
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
 }
 
 fn is_word(c: char) -> bool {
@@ -314,8 +306,11 @@ mod tests {
 
     #[test]
     fn hex() {
-        assert_eq!(decode_hex("00ff10"), Some(vec![0, 255, 16]));
-        assert_eq!(decode_hex("0"), None);
-        assert_eq!(decode_hex("zz"), None);
+        assert_eq!(
+            procspec_spec::authkey_from_hex("00ff10"),
+            Some(vec![0, 255, 16])
+        );
+        assert_eq!(procspec_spec::authkey_from_hex("0"), None);
+        assert_eq!(procspec_spec::authkey_from_hex("zz"), None);
     }
 }

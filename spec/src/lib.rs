@@ -26,6 +26,6 @@ pub mod vocab;
 pub use clauses::{clause, clauses};
 pub use error::{SpecError, SpecErrorKind};
 pub use vocab::{
-    authkey_fingerprint, Capability, Clause, ErrorKind, Level, Op, Outcome, Ref, Step, Target,
-    Value,
+    authkey_fingerprint, authkey_from_hex, Capability, Clause, ErrorKind, Level, Op, Outcome, Ref,
+    Step, Target, Value,
 };

@@ -317,6 +317,18 @@ pub fn authkey_fingerprint(key: &[u8]) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The bytes of a key given in hex (`Op::SetAuthkey`'s `key_hex`), or
+/// `None` if it is not hex.
+pub fn authkey_from_hex(key_hex: &str) -> Option<Vec<u8>> {
+    if !key_hex.len().is_multiple_of(2) || !key_hex.is_ascii() {
+        return None;
+    }
+    (0..key_hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&key_hex[i..i + 2], 16).ok())
+        .collect()
+}
+
 /// Abstract error kinds; adapters map native errors onto these. Messages
 /// are kept in results for people, never compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -313,7 +313,7 @@ fn on_process(p: &Ref, process: &Process, target: &Target, op: &Op) -> Observed 
         Op::Authkey { .. } => process
             .authkey()
             .map(|k| Value::Authkey(authkey_fingerprint(k.as_bytes()))),
-        Op::SetAuthkey { key_hex, .. } => match decode_hex(key_hex) {
+        Op::SetAuthkey { key_hex, .. } => match procspec_spec::authkey_from_hex(key_hex) {
             Some(bytes) => process
                 .set_authkey(Authkey::new(bytes))
                 .map(|()| Value::None),
@@ -454,14 +454,4 @@ fn os_error(what: &str) -> Observed {
             message: format!("{what}: {}", std::io::Error::last_os_error()),
         }),
     }
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }

@@ -237,7 +237,7 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
             }
         }
         Op::SetAuthkey { key_hex, .. } => {
-            let bytes = decode_hex(key_hex)
+            let bytes = crate::vocab::authkey_from_hex(key_hex)
                 .ok_or_else(|| Invalid(format!("key_hex {key_hex:?} is not hex")))?;
             let fp = authkey_fingerprint(&bytes);
             let next = with(&|h: &mut Handle| h.key = Key::Set(fp.clone()));
@@ -809,14 +809,4 @@ fn settle(mut w: World) -> World {
 
 fn exited(code: i32) -> Life {
     Life::Exited(BTreeSet::from([code]))
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
