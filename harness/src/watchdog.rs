@@ -4,26 +4,47 @@
 //! and dropped, which kills their process groups). A runner killed with
 //! SIGKILL runs no code at all, so the cleanup must live in another
 //! process: the watchdog, forked first thing (while the runner has one
-//! thread), in a process group of its own. The runner tells it, over a pipe,
-//! every pid and process group it starts (the reference adapter's whole
-//! tree, each remote adapter's group); the watchdog waits on a pidfd of the
-//! runner and, when it ends, SIGKILLs all of them (orphans keep their
-//! process group, so reparenting does not hide them), then exits.
+//! thread), as the leader of a process group of its own, `W`. It waits on
+//! a pidfd of the runner and, when the runner has ended, SIGKILLs every
+//! process group it was told about and then group `W`, itself included.
+//!
+//! There is no window in which a process the runner started is unknown to
+//! the watchdog, because each one is put where the watchdog will look
+//! before it runs a single instruction of its own:
+//! - **Forked by the runner** (the in-process reference adapter's
+//!   children, fork or spawn): a `pthread_atfork` child handler moves the
+//!   child into group `W` (the parent has made `W` exist before `start`
+//!   returns). Its descendants inherit the group; orphans keep it, so
+//!   reparenting does not hide them.
+//! - **Started with a command** (remote adapters): between fork and exec,
+//!   the child makes itself the leader of its own group and writes that
+//!   group's id into the watchdog's pipe.
+//!
+//! Either way the child then checks that its parent is still the runner
+//! and exits if not. That closes the last race: the pidfd becomes ready
+//! only after the dead runner's children were reparented, so a child that
+//! joined or reported after the watchdog acted sees a new parent and does
+//! not run on; the watchdog reads the pipe dry before it kills.
 //!
 //! Why not the alternatives: `PR_SET_PDEATHSIG` on the children would change
 //! the behaviour under test (a terminated agent's children must be
-//! orphaned, not killed); moving the runner into its own process group
-//! would take it out of the terminal's foreground group, and Ctrl-C would no
-//! longer reach it; the subreaper alone does not help once the subreaper
-//! itself is dead.
+//! orphaned, not killed) and fires when the forking *thread* ends; moving
+//! the runner into its own process group would take it out of the
+//! terminal's foreground group, and Ctrl-C would no longer reach it; the
+//! subreaper alone does not help once the subreaper itself is dead.
 
 use crate::sys;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::io::Read;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
 
-/// The runner's end of the pipe to the watchdog, when there is one.
+/// The runner's end of the pipe to the watchdog, and the watchdog's pid,
+/// when there is one.
 static WATCHDOG: Mutex<Option<(std::fs::File, u32)>> = Mutex::new(None);
+
+/// The same pipe end as a raw descriptor, for code that runs between fork
+/// and exec (where taking the mutex could deadlock); -1 without a watchdog.
+static RECORDS_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
 /// Start the watchdog. Call first thing in `main`, before any thread
 /// exists. Returns the watchdog's pid.
@@ -39,8 +60,12 @@ pub fn start() -> std::io::Result<u32> {
         Some(pid) => {
             drop(r);
             drop(pidfd);
+            // The group must exist before the first child tries to join it.
+            sys::make_group_leader(pid);
+            RECORDS_FD.store(w.as_raw_fd(), std::sync::atomic::Ordering::SeqCst);
             *WATCHDOG.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some((std::fs::File::from(w), pid));
+            sys::fork_children_into_group(pid);
             Ok(pid)
         }
     }
@@ -55,69 +80,66 @@ pub fn pid() -> Option<u32> {
         .map(|(_, p)| *p)
 }
 
-/// Tell the watchdog about a process the runner started.
-pub fn track_pid(pid: u32) {
-    send(b'p', pid);
+/// Have `command`'s child lead a process group of its own that the
+/// watchdog knows before the program starts (see the module docs).
+pub fn own_group_known_to_watchdog(command: &mut std::process::Command) {
+    let fd: RawFd = RECORDS_FD.load(std::sync::atomic::Ordering::SeqCst);
+    sys::report_group_before_exec(command, (fd >= 0).then_some(fd), sys::getpid());
 }
 
-/// Tell the watchdog about a process group the runner started.
-pub fn track_group(pgid: u32) {
-    send(b'g', pgid);
-}
-
-fn send(kind: u8, n: u32) {
-    let mut guard = WATCHDOG.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((w, _)) = guard.as_mut() {
-        let mut record = [kind, 0, 0, 0, 0];
-        record[1..].copy_from_slice(&n.to_le_bytes());
-        let _ = w.write_all(&record);
-    }
-}
-
-/// The watchdog's life: collect records until the runner ends, then kill
-/// everything recorded and exit.
+/// The watchdog's life: collect process groups until the runner ends,
+/// then kill them all, and its own group last.
 fn watch(records: OwnedFd, runner: OwnedFd) -> ! {
     sys::own_process_group();
-    let mut records = std::fs::File::from(records);
-    let mut pids: Vec<u32> = Vec::new();
+    let records = std::fs::File::from(records);
     let mut groups: Vec<u32> = Vec::new();
     let mut buffer: Vec<u8> = Vec::new();
     let far = || std::time::Instant::now() + std::time::Duration::from_secs(3600);
     // The runner's end is watched by pidfd: the pipe would reach end of
     // file only when every holder is gone, and forked children hold copies.
+    let read_some = |buffer: &mut Vec<u8>| -> bool {
+        let mut chunk = [0u8; 4096];
+        match (&records).read(&mut chunk) {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                buffer.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    };
     loop {
         match sys::wait_either(records.as_fd(), runner.as_fd(), far()) {
             1 => break,
             2 => continue,
             _ => {}
         }
-        let mut chunk = [0u8; 4096];
-        match records.read(&mut chunk) {
-            Ok(0) | Err(_) => {
-                // No more records: wait for the runner alone.
-                while !sys::wait_readable(runner.as_fd(), far()) {}
-                break;
-            }
-            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        if !read_some(&mut buffer) {
+            // No more records: wait for the runner alone.
+            while !sys::wait_readable(runner.as_fd(), far()) {}
+            break;
         }
-        while buffer.len() >= 5 {
-            let record: Vec<u8> = buffer.drain(..5).collect();
-            let n = u32::from_le_bytes([record[1], record[2], record[3], record[4]]);
-            match record[0] {
-                b'p' => pids.push(n),
-                _ => groups.push(n),
-            }
-        }
+        take_groups(&mut buffer, &mut groups);
     }
-    for _round in 0..3 {
-        for &g in &groups {
-            sys::kill_group(g, libc::SIGKILL);
-        }
-        for &p in &pids {
-            sys::kill(p, libc::SIGKILL);
-        }
+    // The runner is gone: read what children reported up to now.
+    while sys::wait_readable(records.as_fd(), std::time::Instant::now()) && read_some(&mut buffer) {
     }
+    take_groups(&mut buffer, &mut groups);
+    for &g in &groups {
+        sys::kill_group(g, libc::SIGKILL);
+    }
+    // Everything the runner forked is in the watchdog's own group.
+    sys::kill_group(sys::getpid(), libc::SIGKILL);
     sys::exit_now(0)
+}
+
+/// Move the complete 5-byte `g` records from `buffer` to `groups`.
+fn take_groups(buffer: &mut Vec<u8>, groups: &mut Vec<u32>) {
+    while buffer.len() >= 5 {
+        let record: Vec<u8> = buffer.drain(..5).collect();
+        groups.push(u32::from_le_bytes([
+            record[1], record[2], record[3], record[4],
+        ]));
+    }
 }
 
 /// SIGINT and SIGTERM stop a run between cases and sequences: the partial

@@ -178,7 +178,6 @@ impl ReferenceAdapter {
         let deadline = self.deadline;
         if let Ok(Answer::Observed(o)) = self.worker().ask(Job::Step(path, probe), deadline) {
             if let Outcome::Ok(procspec_spec::vocab::Value::Pid(pid)) = o.outcome {
-                crate::watchdog::track_pid(pid);
                 self.tree.push(pid);
             }
         }

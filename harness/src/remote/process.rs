@@ -13,7 +13,6 @@ use super::tail::StderrTail;
 use crate::sys;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -96,8 +95,9 @@ impl Live {
             .envs(cmd.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+            .stderr(Stdio::piped());
+        // Its own process group, known to the watchdog before it execs.
+        crate::watchdog::own_group_known_to_watchdog(&mut command);
         if let Some(dir) = &cmd.cwd {
             command.current_dir(dir);
         }
@@ -105,8 +105,6 @@ impl Live {
             .spawn()
             .map_err(|e| format!("cannot start `{cmd}`: {e}"))?;
         let pid = child.id();
-        // Its own process group: the watchdog kills it if the runner dies.
-        crate::watchdog::track_group(pid);
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
