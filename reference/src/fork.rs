@@ -1,5 +1,6 @@
 //! The fork start method.
 
+use std::io::Write;
 use std::os::fd::RawFd;
 
 use crate::context::{self, ChildIdentity};
@@ -22,8 +23,12 @@ impl Launcher for ForkLauncher {
         // closure is dropped inside `fork_then`.
         let mut cfg = context::config();
         let mut kids = context::children();
-        let out = std::io::stdout().lock();
+        let mut out = std::io::stdout().lock();
         let err = std::io::stderr().lock();
+        // Like CPython's `util._flush_std_streams()` before a fork: what
+        // the parent printed without a newline would otherwise be printed
+        // again by the child when it flushes at exit.
+        let _ = out.flush();
         // Build the child's configuration before forking: the child then
         // only swaps it in, and forgets (does not free) what it replaces,
         // so it dirties as few copy-on-write pages as possible.

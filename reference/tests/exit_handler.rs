@@ -52,3 +52,41 @@ fn exit_handler_terminates_daemons_and_joins_others(
     drop((gate, r, w));
     t.finish();
 }
+
+/// What the parent printed without a newline is printed once: the parent
+/// flushes stdout before forking (as CPython does), so a child, which
+/// flushes at exit, has none of it left to print again. libtest captures
+/// `print!`, so the check runs in a re-executed copy of this binary with
+/// real stdout: `unflushed_output_entry` below.
+#[test]
+fn unflushed_parent_output_is_printed_once() {
+    let t = common::begin();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "exit_handler::unflushed_output_entry",
+            "--exact",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env("PROCSPEC_REFERENCE_UNFLUSHED", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.matches("before-fork|").count(), 1, "{text}");
+    t.finish();
+}
+
+#[test]
+fn unflushed_output_entry() {
+    if std::env::var_os("PROCSPEC_REFERENCE_UNFLUSHED").is_none() {
+        return;
+    }
+    print!("before-fork|");
+    let p = Process::new(Target::none());
+    p.start().unwrap();
+    p.join(None).unwrap();
+    assert_eq!(p.exitcode().unwrap(), Some(0));
+    p.close().unwrap();
+    println!();
+}
