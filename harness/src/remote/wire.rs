@@ -1,6 +1,12 @@
 //! The protocol's lines (`spec/protocol.schema.json`): encoding the
 //! runner's requests and validating the adapter's answers. Every function
 //! here is pure; a rejected line comes back as a message quoting it.
+//!
+//! The adapter is not trusted: no text of its (a key, a string, a value,
+//! the decoder's account of one) reaches a message but through [`clip`]
+//! (or [`quote`], which uses it), so that a message never holds a control
+//! character (no terminal tricks, no forged lines in reports) and never
+//! grows with the line.
 
 use crate::adapter::{NativeError, Observed};
 use procspec_spec::vocab::{Capability, Outcome, Step};
@@ -10,8 +16,24 @@ use serde_json::{Map, Value};
 /// The protocol version this runner speaks.
 pub const PROTOCOL: u64 = 1;
 
-/// How much of an offending line a message quotes.
+/// How much of an offending line a message quotes, in characters once
+/// escaped.
 const QUOTE_CHARS: usize = 200;
+
+/// How much of a name a message shows (an unknown field, a `type`, an id,
+/// a protocol version), in characters once escaped.
+const NAME_CHARS: usize = 40;
+
+/// How many unknown fields a message names.
+const NAMES_LISTED: usize = 5;
+
+/// How much of the decoder's account of a bad field (which may quote the
+/// field) a message shows, in characters once escaped.
+const DETAIL_CHARS: usize = 300;
+
+/// How much of an adapter's own `error` message is kept, in characters
+/// once escaped.
+const REFUSAL_CHARS: usize = 500;
 
 /// An `op` request.
 pub(crate) fn op_line(id: u64, step: &Step) -> Result<String, String> {
@@ -29,23 +51,61 @@ pub(crate) fn shutdown_line() -> String {
     r#"{"type":"shutdown"}"#.to_string()
 }
 
-/// A line for a message: lossy UTF-8, at most [`QUOTE_CHARS`] characters,
-/// control characters escaped (no terminal tricks in reports), in
+/// A line for a message: lossy UTF-8, [`clip`]ped to [`QUOTE_CHARS`], in
 /// backticks.
 pub(crate) fn quote(line: &[u8]) -> String {
-    let text = String::from_utf8_lossy(line);
+    format!("`{}`", clip(&String::from_utf8_lossy(line), QUOTE_CHARS))
+}
+
+/// Adapter text for a message: control characters escaped (`\u{1b}`,
+/// `\n`: no terminal tricks, no forged lines in reports), cut to at most
+/// `max` characters once escaped (never inside an escape), then `[...]`
+/// if anything was cut.
+fn clip(text: &str, max: usize) -> String {
     let mut out = String::new();
-    for c in text.chars().take(QUOTE_CHARS) {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
+    let mut len = 0;
+    for c in text.chars() {
+        let escape = c.is_control().then(|| c.escape_default());
+        let width = escape.as_ref().map_or(1, ExactSizeIterator::len);
+        if len + width > max {
+            out.push_str("[...]");
+            break;
         }
+        match escape {
+            Some(e) => out.extend(e),
+            None => out.push(c),
+        }
+        len += width;
     }
-    if text.chars().nth(QUOTE_CHARS).is_some() {
-        out.push_str("[...]");
+    out
+}
+
+/// A JSON value the adapter sent (an id, a protocol version) for a
+/// message: its JSON text, [`clip`]ped to [`NAME_CHARS`].
+fn show(value: &Value) -> String {
+    clip(&value.to_string(), NAME_CHARS)
+}
+
+/// Field names for a message: the first [`NAMES_LISTED`], each
+/// [`clip`]ped to [`NAME_CHARS`], and how many more there are.
+fn names(keys: &[&str]) -> String {
+    let mut out = keys
+        .iter()
+        .take(NAMES_LISTED)
+        .map(|k| clip(k, NAME_CHARS))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if keys.len() > NAMES_LISTED {
+        out.push_str(&format!(" and {} more", keys.len() - NAMES_LISTED));
     }
-    format!("`{out}`")
+    out
+}
+
+/// A decoder's error for a message: it may quote the adapter's text (an
+/// unknown variant, a string of the wrong type) as is, so it is
+/// [`clip`]ped to [`DETAIL_CHARS`].
+fn detail(e: &impl std::fmt::Display) -> String {
+    clip(&e.to_string(), DETAIL_CHARS)
 }
 
 /// Who the adapter says it is: its first line.
@@ -99,15 +159,16 @@ fn object(line: &[u8]) -> Result<Map<String, Value>, String> {
     match serde_json::from_slice::<Value>(line) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(format!("not a JSON object: {}", quote(line))),
-        Err(e) => Err(format!("not JSON ({e}): {}", quote(line))),
+        Err(e) => Err(format!("not JSON ({}): {}", detail(&e), quote(line))),
     }
 }
 
-/// The message type of an object line, as text for messages.
+/// The message type of an object line, as text for messages ([`clip`]ped
+/// to [`NAME_CHARS`]).
 fn type_of(map: &Map<String, Value>) -> String {
     match map.get("type") {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+        Some(Value::String(s)) => clip(s, NAME_CHARS),
+        Some(other) => show(other),
         None => "(none)".into(),
     }
 }
@@ -122,8 +183,9 @@ pub(crate) enum Rejection {
     Broken(String),
 }
 
-/// If `map` is an `error` line: its message when it is well formed for
-/// request `id` (or for no request: `id` null), why not otherwise.
+/// If `map` is an `error` line: its message ([`clip`]ped to
+/// [`REFUSAL_CHARS`]) when it is well formed for request `id` (or for no
+/// request: `id` null), why not otherwise.
 fn as_error(
     map: &Map<String, Value>,
     line: &[u8],
@@ -140,7 +202,7 @@ fn as_error(
     if !extra.is_empty() {
         return Some(Err(format!(
             "`error` with unknown field(s) {}: {}",
-            extra.join(", "),
+            names(&extra),
             quote(line)
         )));
     }
@@ -149,7 +211,8 @@ fn as_error(
         (Some(got), Some(id)) if got.as_u64() == Some(id) => {}
         (Some(got), _) => {
             return Some(Err(format!(
-                "`error` for request {got}, expected {}: {}",
+                "`error` for request {}, expected {}: {}",
+                show(got),
                 id.map_or("none".to_string(), |i| i.to_string()),
                 quote(line)
             )))
@@ -157,7 +220,7 @@ fn as_error(
         (None, _) => return Some(Err(format!("`error` without an id: {}", quote(line)))),
     }
     Some(match map.get("message") {
-        Some(Value::String(m)) => Ok(m.clone()),
+        Some(Value::String(m)) => Ok(clip(m, REFUSAL_CHARS)),
         _ => Err(format!("`error` without a message: {}", quote(line))),
     })
 }
@@ -187,13 +250,14 @@ pub(crate) fn parse_hello(line: &[u8]) -> Result<Hello, String> {
         Some(p) if p.as_u64() == Some(PROTOCOL) => {}
         Some(p) => {
             return Err(format!(
-                "adapter speaks protocol {p}, runner speaks {PROTOCOL}: {}",
+                "adapter speaks protocol {}, runner speaks {PROTOCOL}: {}",
+                show(p),
                 quote(line)
             ))
         }
     }
     let fields: HelloFields = serde_json::from_value(Value::Object(map.clone()))
-        .map_err(|e| format!("bad hello ({e}): {}", quote(line)))?;
+        .map_err(|e| format!("bad hello ({}): {}", detail(&e), quote(line)))?;
     for (what, value) in [
         ("implementation", &fields.implementation),
         ("version", &fields.version),
@@ -271,7 +335,8 @@ fn expect_type(
         Some(got) if got.as_u64() == Some(id) => {}
         Some(got) => {
             return Err(format!(
-                "expected `{want}` for request {id}, got one for request {got}: {}",
+                "expected `{want}` for request {id}, got one for request {}: {}",
+                show(got),
                 quote(line)
             ))
         }
@@ -285,7 +350,7 @@ fn expect_type(
     if !extra.is_empty() {
         return Err(format!(
             "`{want}` with unknown field(s) {}: {}",
-            extra.join(", "),
+            names(&extra),
             quote(line)
         ));
     }
@@ -308,15 +373,23 @@ pub(crate) fn parse_result(line: &[u8], id: u64) -> Result<Observed, Rejection> 
 fn outcome_of(map: &Map<String, Value>, line: &[u8]) -> Result<Observed, String> {
     let outcome = match map.get("outcome") {
         None => return Err(format!("`result` without an outcome: {}", quote(line))),
-        Some(o) => Outcome::deserialize(o)
-            .map_err(|e| format!("`result` with a bad outcome ({e}): {}", quote(line)))?,
+        Some(o) => Outcome::deserialize(o).map_err(|e| {
+            format!(
+                "`result` with a bad outcome ({}): {}",
+                detail(&e),
+                quote(line)
+            )
+        })?,
     };
     let native = match map.get("native") {
         None | Some(Value::Null) => None,
-        Some(n) => Some(
-            NativeError::deserialize(n)
-                .map_err(|e| format!("`result` with a bad native error ({e}): {}", quote(line)))?,
-        ),
+        Some(n) => Some(NativeError::deserialize(n).map_err(|e| {
+            format!(
+                "`result` with a bad native error ({}): {}",
+                detail(&e),
+                quote(line)
+            )
+        })?),
     };
     if native.is_some() && !outcome.is_err() {
         return Err(format!(
@@ -491,6 +564,181 @@ mod tests {
         assert!(parse_reset_done(br#"{"type":"reset-done","id":6}"#, 5).is_err());
     }
 
+    /// Which decoder a hostile line goes to.
+    #[derive(Clone, Copy, Debug)]
+    enum Decoder {
+        Hello,
+        Result,
+        Reset,
+    }
+
+    /// The longest message any hostile line may produce, in characters.
+    const MAX_MESSAGE: usize = 600;
+
+    /// The first `n` characters of `text`.
+    fn head(text: &str, n: usize) -> String {
+        text.chars().take(n).collect()
+    }
+
+    /// What is wrong with a message made from adapter text: a control
+    /// character, or more than [`MAX_MESSAGE`] characters.
+    fn unclean(m: &str) -> Option<String> {
+        let n = m.chars().count();
+        if m.chars().any(char::is_control) {
+            Some(format!("a control character in {:?}", head(m, 300)))
+        } else if n > MAX_MESSAGE {
+            Some(format!("a message of {n} characters: {:?}", head(m, 300)))
+        } else {
+            None
+        }
+    }
+
+    /// Decode `line` with `decoder` (request id 3): it must be rejected
+    /// with a clean message that still contains `needle`; every other
+    /// decoder's rejection of the line must be clean too. Returns what is
+    /// wrong, if anything.
+    fn check(decoder: Decoder, line: &str, needle: &str) -> Vec<String> {
+        let bytes = line.as_bytes();
+        let hello = parse_hello(bytes);
+        let result = parse_result(bytes, 3).map(|_| ());
+        let reset = parse_reset_done(bytes, 3).map(|_| ());
+        let mut wrong = Vec::new();
+        let rejections = [
+            ("hello", hello.as_ref().err()),
+            ("result", result.as_ref().err().map(Rejection::message)),
+            ("reset-done", reset.as_ref().err().map(Rejection::message)),
+        ];
+        for (what, m) in rejections {
+            wrong.extend(m.and_then(|m| unclean(m)).map(|e| format!("{what}: {e}")));
+        }
+        let message = match decoder {
+            Decoder::Hello => rejections[0].1,
+            Decoder::Result => rejections[1].1,
+            Decoder::Reset => rejections[2].1,
+        };
+        match message {
+            None => wrong.push(format!("{decoder:?} accepted it")),
+            Some(m) if !m.contains(needle) => {
+                wrong.push(format!("{decoder:?}: {needle:?} not in {:?}", head(m, 300)))
+            }
+            Some(_) => {}
+        }
+        let line = head(line, 60);
+        wrong
+            .into_iter()
+            .map(|w| format!("{line:?}: {w}"))
+            .collect()
+    }
+
+    impl Rejection {
+        fn message(&self) -> &String {
+            match self {
+                Rejection::Refused(m) | Rejection::Broken(m) => m,
+            }
+        }
+    }
+
+    /// `[[[...1...]]]`, `depth` deep.
+    fn nested(depth: usize) -> serde_json::Value {
+        (0..depth).fold(serde_json::json!(1), |v, _| serde_json::json!([v]))
+    }
+
+    #[test]
+    fn hostile_lines_give_clean_bounded_messages() {
+        use serde_json::json;
+        use Decoder::{Hello as H, Reset as D, Result as R};
+        let esc = "\u{1b}[2J\u{1b}[31mred";
+        let long = "k".repeat(10_000);
+        let long_esc = "\u{1b}".repeat(10_000);
+        let nul = "a\u{0}b";
+        let newline = "a\nb\r\nc";
+        let deep = nested(100);
+        let hello = |k: &str, v: serde_json::Value| {
+            let mut h: Map<String, Value> = serde_json::from_str(HELLO).unwrap();
+            h.insert(k.into(), v);
+            Value::Object(h).to_string()
+        };
+        let result_with = |k: &str, v: serde_json::Value| {
+            let mut m = Map::new();
+            m.insert("type".into(), json!("result"));
+            m.insert("id".into(), json!(3));
+            m.insert("outcome".into(), json!({"ok": "none"}));
+            m.insert(k.into(), v);
+            Value::Object(m).to_string()
+        };
+        let many_keys = {
+            let mut m = Map::new();
+            m.insert("type".into(), json!("result"));
+            m.insert("id".into(), json!(3));
+            for i in 0..1000 {
+                m.insert(format!("{esc}{i}{}", "z".repeat(100)), json!(i));
+            }
+            Value::Object(m).to_string()
+        };
+        let table: Vec<(Decoder, String, &str)> = vec![
+            // Unknown fields with hostile names.
+            (R, result_with(esc, json!(1)), "unknown field(s)"),
+            (R, result_with(newline, json!(1)), "unknown field(s)"),
+            (R, result_with(nul, json!(1)), "unknown field(s)"),
+            (R, result_with(&long, json!(1)), "unknown field(s)"),
+            (R, result_with(&long_esc, json!(1)), "unknown field(s)"),
+            (R, result_with("x", deep.clone()), "unknown field(s) x"),
+            (R, many_keys.clone(), "and 995 more"),
+            (D, json!({"type": "reset-done", "id": 3, esc: 1}).to_string(), "unknown field(s)"),
+            (D, json!({"type": "reset-done", "id": 3, long_esc.clone(): 1}).to_string(), "unknown field(s)"),
+            (R, json!({"type": "error", "id": 3, "message": "m", esc: 1}).to_string(), "`error` with unknown field(s)"),
+            (R, json!({"type": "error", "id": 3, "message": "m", long.clone(): 1}).to_string(), "`error` with unknown field(s)"),
+            (H, json!({"type": "error", "id": null, "message": "m", long_esc.clone(): 1}).to_string(), "`error` with unknown field(s)"),
+            // Hostile types.
+            (R, json!({"type": esc, "id": 3}).to_string(), "got type"),
+            (R, json!({"type": long_esc.clone(), "id": 3}).to_string(), "got type"),
+            (R, json!({"type": long.clone(), "id": 3}).to_string(), "got type"),
+            (R, json!({"type": newline, "id": 3}).to_string(), "got type"),
+            (R, json!({"type": deep.clone(), "id": 3}).to_string(), "got type"),
+            (R, json!({"type": {esc: long.clone()}, "id": 3}).to_string(), "got type"),
+            (D, json!({"type": nul, "id": 3}).to_string(), "got type"),
+            (H, json!({"type": esc}).to_string(), "expected a hello line"),
+            (H, json!({"type": deep.clone()}).to_string(), "expected a hello line"),
+            // Hostile ids.
+            (R, json!({"type": "result", "id": long_esc.clone()}).to_string(), "for request"),
+            (R, json!({"type": "result", "id": deep.clone()}).to_string(), "for request"),
+            (D, json!({"type": "reset-done", "id": long.clone()}).to_string(), "for request"),
+            (R, json!({"type": "error", "id": long_esc.clone(), "message": "m"}).to_string(), "`error` for request"),
+            (R, json!({"type": "error", "id": deep.clone(), "message": "m"}).to_string(), "`error` for request"),
+            // Hostile refusals: the adapter's own message.
+            (R, json!({"type": "error", "id": 3, "message": format!("no agent {long_esc}")}).to_string(), "no agent"),
+            (D, json!({"type": "error", "id": 3, "message": format!("busy{newline}{long}")}).to_string(), "busy"),
+            (H, json!({"type": "error", "id": null, "message": format!("{esc}{long}")}).to_string(), "adapter refused to start"),
+            // Wrong types and values in fields serde decodes.
+            (H, hello("protocol", json!(long_esc.clone())), "runner speaks 1"),
+            (H, hello("protocol", deep.clone()), "runner speaks 1"),
+            (H, hello("pid", json!(long_esc.clone())), "bad hello"),
+            (H, hello("pid", deep.clone()), "bad hello"),
+            (H, hello("implementation", json!(7)), "bad hello"),
+            (H, hello("capabilities", json!(esc)), "bad hello"),
+            (H, hello("capabilities", json!([esc, 1])), "bad hello"),
+            (R, result_with("outcome", json!({"err": esc})), "bad outcome"),
+            (R, result_with("outcome", json!({"err": long_esc.clone()})), "bad outcome"),
+            (R, result_with("outcome", json!({"ok": {"str": 1}})), "bad outcome"),
+            (R, result_with("outcome", json!({long_esc.clone(): 1})), "bad outcome"),
+            (R, result_with("outcome", json!({"ok": {newline: long.clone()}})), "bad outcome"),
+            (R, result_with("outcome", deep.clone()), "bad outcome"),
+            (R, json!({"type": "result", "id": 3, "outcome": {"err": "closed"}, "native": long_esc.clone()}).to_string(), "bad native"),
+            (R, json!({"type": "result", "id": 3, "outcome": {"err": "closed"}, "native": {"type": 1, "message": esc}}).to_string(), "bad native"),
+            (D, json!({"type": "reset-done", "id": 3, "helpers": [long_esc.clone()]}).to_string(), "list of pids"),
+            // Not JSON, not an object.
+            (R, format!("{esc}{nul}{long_esc}"), "not JSON"),
+            (H, format!("{{\"type\":\"{long_esc}\"}}"), "not JSON"),
+            (R, json!(long_esc.clone()).to_string(), "not a JSON object"),
+            (D, deep.to_string(), "not a JSON object"),
+        ];
+        let wrong: Vec<String> = table
+            .iter()
+            .flat_map(|(decoder, line, needle)| check(*decoder, line, needle))
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     #[test]
     fn quotes_are_short() {
         let long = "x".repeat(10_000);
@@ -498,5 +746,8 @@ mod tests {
         assert_eq!(q.len(), 200 + "``[...]".len());
         assert_eq!(quote(b"\xff a"), "`\u{fffd} a`");
         assert_eq!(quote(b"\x1b[31mred\r"), r"`\u{1b}[31mred\r`");
+        // The bound is on the escaped text: an escape is never cut.
+        let q = quote(&[0x1b; 1000]);
+        assert_eq!(q, format!("`{}[...]`", r"\u{1b}".repeat(33)));
     }
 }
