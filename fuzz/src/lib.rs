@@ -18,10 +18,9 @@
 //! - `expectations_file`, `clauses_file`, `impl_file`: the same for the
 //!   other input files.
 //!
-//! With `PROCSPEC_FUZZ_STRICT=1` every error message must also be bounded
-//! ([`MAX_MESSAGE`] characters) and free of control characters but line
-//! breaks: the reports and terminals they end up in should not be at the
-//! mercy of the input.
+//! Every error message must also be bounded ([`MAX_MESSAGE`] characters)
+//! and free of control characters but line breaks: the reports and
+//! terminals they end up in should not be at the mercy of the input.
 
 use procspec_harness::expectations::Expectations;
 use procspec_spec::case::parse_case;
@@ -30,7 +29,6 @@ use procspec_spec::vocab::Step;
 use procspec_spec::SpecError;
 use serde_json::Value;
 use std::path::Path;
-use std::sync::OnceLock;
 
 /// The wire protocol's decoder, compiled from the harness's own source: the
 /// module is private to `procspec-harness` (`remote::wire`), and this way
@@ -45,7 +43,7 @@ mod adapter {
     pub use procspec_harness::adapter::{NativeError, Observed};
 }
 
-/// The longest error message strict mode accepts, in characters.
+/// The longest error message accepted, in characters.
 pub const MAX_MESSAGE: usize = 2048;
 
 /// The longest quote of a line: 200 characters, each at most 6 once
@@ -64,17 +62,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("impl_file", impl_file),
 ];
 
-/// Whether `PROCSPEC_FUZZ_STRICT` is set (read once).
-pub fn strict() -> bool {
-    static STRICT: OnceLock<bool> = OnceLock::new();
-    *STRICT.get_or_init(|| std::env::var_os("PROCSPEC_FUZZ_STRICT").is_some_and(|v| v != "0"))
-}
-
-/// A rejection's message: not empty; in strict mode also bounded and
-/// without control characters.
+/// A rejection's message: not empty, bounded, and without control
+/// characters.
 fn message(what: &str, m: &str) {
     assert!(!m.trim().is_empty(), "{what}: empty message");
-    if strict() {
         let n = m.chars().count();
         assert!(
             n <= MAX_MESSAGE,
@@ -87,7 +78,6 @@ fn message(what: &str, m: &str) {
             !m.chars().any(|c| c.is_control() && c != '\n'),
             "{what}: a message with a control character: {m:?}"
         );
-    }
 }
 
 // ---- protocol_decoder

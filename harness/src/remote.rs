@@ -162,14 +162,18 @@ impl RemoteAdapter {
     pub fn start(cmd: RemoteCommand, deadline: Duration) -> Result<RemoteAdapter, AdapterFailure> {
         let (live, hello) = launch(&cmd, deadline, SHUTDOWN_GRACE).map_err(|(f, _)| f)?;
         let mut notes = Vec::new();
-        for c in &hello.unknown_capabilities {
+        // Adapter text: escaped and bounded, like every message quoting it.
+        let listed = |v: &[String]| wire::names(&v.iter().map(String::as_str).collect::<Vec<_>>());
+        if !hello.unknown_capabilities.is_empty() {
             notes.push(format!(
-                "the adapter offers capability `{c}`, unknown to this runner: ignored"
+                "the adapter offers capabilities unknown to this runner, ignored: {}",
+                listed(&hello.unknown_capabilities)
             ));
         }
-        for f in &hello.unknown_fields {
+        if !hello.unknown_fields.is_empty() {
             notes.push(format!(
-                "the adapter's hello has field `{f}`, unknown to this runner: ignored"
+                "the adapter's hello has fields unknown to this runner, ignored: {}",
+                listed(&hello.unknown_fields)
             ));
         }
         if hello.pid != live.pid() {

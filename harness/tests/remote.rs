@@ -274,7 +274,7 @@ fn unknown_capabilities_are_a_note() {
     runner();
     let cmd = python(
         "scripted.py",
-        &[r#"{"capabilities": ["kill", "teleport", "fork"], "mood": "fine"}"#],
+        &[r#"{"capabilities": ["kill", "teleport", "fork", "\u001b[31m\u202e"], "mood": "fine"}"#],
     );
     let a = start(cmd);
     let mut pids = Vec::new();
@@ -283,10 +283,16 @@ fn unknown_capabilities_are_a_note() {
         a.info().capabilities,
         [Capability::Kill, Capability::Fork, Capability::Orphans]
     );
-    assert_eq!(a.hello().unknown_capabilities, ["teleport"]);
+    assert_eq!(
+        a.hello().unknown_capabilities,
+        ["teleport", "\u{1b}[31m\u{202e}"]
+    );
     let notes = a.notes().join("\n");
-    assert!(notes.contains("`teleport`"), "{notes}");
-    assert!(notes.contains("`mood`"), "{notes}");
+    assert!(
+        notes.contains("ignored: teleport, \\u{1b}[31m\\u{202e}"),
+        "{notes}"
+    );
+    assert!(notes.contains("ignored: mood"), "{notes}");
     drop(a);
     assert_clean(&pids);
 }

@@ -22,6 +22,30 @@ pub enum SpecErrorKind {
     Invalid,
 }
 
+/// The longest message kept, in characters: parser messages quote the
+/// input, which may be a 100 000-character op name.
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// A message fit to print: file text it quotes (serde's "unknown variant
+/// `...`") has its control characters (all but `\n`) escaped, so a file
+/// cannot move the cursor or forge lines, and is cut at
+/// [`MAX_MESSAGE_CHARS`].
+fn clean(message: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in message.chars().enumerate() {
+        if i == MAX_MESSAGE_CHARS {
+            out.push_str("[...]");
+            break;
+        }
+        if c.is_control() && c != '\n' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl SpecError {
     pub(crate) fn from_toml(path: &str, text: &str, e: &toml::de::Error) -> SpecError {
         let line = e
@@ -32,7 +56,7 @@ impl SpecError {
             kind: SpecErrorKind::Syntax,
             path: path.to_string(),
             line,
-            message: e.message().to_string(),
+            message: clean(e.message()),
         }
     }
 
@@ -42,7 +66,7 @@ impl SpecError {
             kind: SpecErrorKind::Invalid,
             path: path.to_string(),
             line,
-            message: message.into(),
+            message: clean(&message.into()),
         }
     }
 
@@ -71,3 +95,24 @@ impl fmt::Display for SpecError {
 }
 
 impl std::error::Error for SpecError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_file_text_is_escaped_and_bounded() {
+        let e = SpecError::invalid(
+            "f.toml",
+            3,
+            "unknown variant `\u{1b}[31m`\nexpected one of `a`",
+        );
+        assert_eq!(
+            e.message,
+            "unknown variant `\\u{1b}[31m`\nexpected one of `a`"
+        );
+        let long = SpecError::invalid("f.toml", 3, "x".repeat(100_000));
+        assert_eq!(long.message.chars().count(), MAX_MESSAGE_CHARS + 5);
+        assert!(long.message.ends_with("[...]"));
+    }
+}

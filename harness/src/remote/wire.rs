@@ -58,14 +58,16 @@ pub(crate) fn quote(line: &[u8]) -> String {
 }
 
 /// Adapter text for a message: control characters escaped (`\u{1b}`,
-/// `\n`: no terminal tricks, no forged lines in reports), cut to at most
-/// `max` characters once escaped (never inside an escape), then `[...]`
-/// if anything was cut.
+/// `\n`: no terminal tricks, no forged lines in reports), and so are the
+/// invisible formatting characters (bidirectional overrides such as
+/// U+202E, zero-width spaces, the BOM) that could make a message read
+/// otherwise than it is; cut to at most `max` characters once escaped
+/// (never inside an escape), then `[...]` if anything was cut.
 fn clip(text: &str, max: usize) -> String {
     let mut out = String::new();
     let mut len = 0;
     for c in text.chars() {
-        let escape = c.is_control().then(|| c.escape_default());
+        let escape = (c.is_control() || is_invisible_format(c)).then(|| c.escape_default());
         let width = escape.as_ref().map_or(1, ExactSizeIterator::len);
         if len + width > max {
             out.push_str("[...]");
@@ -80,6 +82,22 @@ fn clip(text: &str, max: usize) -> String {
     out
 }
 
+/// Unicode format characters that change how text around them displays
+/// without showing themselves: zero-width marks, bidirectional embeddings,
+/// overrides and isolates, invisible operators, the BOM.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
 /// A JSON value the adapter sent (an id, a protocol version) for a
 /// message: its JSON text, [`clip`]ped to [`NAME_CHARS`].
 fn show(value: &Value) -> String {
@@ -88,7 +106,7 @@ fn show(value: &Value) -> String {
 
 /// Field names for a message: the first [`NAMES_LISTED`], each
 /// [`clip`]ped to [`NAME_CHARS`], and how many more there are.
-fn names(keys: &[&str]) -> String {
+pub(crate) fn names(keys: &[&str]) -> String {
     let mut out = keys
         .iter()
         .take(NAMES_LISTED)
@@ -584,8 +602,11 @@ mod tests {
     /// character, or more than [`MAX_MESSAGE`] characters.
     fn unclean(m: &str) -> Option<String> {
         let n = m.chars().count();
-        if m.chars().any(char::is_control) {
-            Some(format!("a control character in {:?}", head(m, 300)))
+        if m.chars().any(|c| c.is_control() || is_invisible_format(c)) {
+            Some(format!(
+                "a control or format character in {:?}",
+                head(m, 300)
+            ))
         } else if n > MAX_MESSAGE {
             Some(format!("a message of {n} characters: {:?}", head(m, 300)))
         } else {
@@ -651,6 +672,8 @@ mod tests {
         let long = "k".repeat(10_000);
         let long_esc = "\u{1b}".repeat(10_000);
         let nul = "a\u{0}b";
+        // Reads "result.exe" backwards from the override on.
+        let bidi = "a\u{202E}exe.tluser\u{200B}\u{FEFF}";
         let newline = "a\nb\r\nc";
         let deep = nested(100);
         let hello = |k: &str, v: serde_json::Value| {
@@ -680,6 +703,7 @@ mod tests {
             (R, result_with(esc, json!(1)), "unknown field(s)"),
             (R, result_with(newline, json!(1)), "unknown field(s)"),
             (R, result_with(nul, json!(1)), "unknown field(s)"),
+            (R, result_with(bidi, json!(1)), "unknown field(s)"),
             (R, result_with(&long, json!(1)), "unknown field(s)"),
             (R, result_with(&long_esc, json!(1)), "unknown field(s)"),
             (R, result_with("x", deep.clone()), "unknown field(s) x"),
