@@ -7,6 +7,7 @@
 //! adapter could not start), 2 usage or configuration errors.
 
 mod cmd;
+mod stderr_above_bar;
 mod summary;
 
 use clap::{Parser, Subcommand};

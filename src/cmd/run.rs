@@ -10,7 +10,7 @@
 use crate::summary;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{ArgGroup, Args};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use procspec_harness::cases::LoadedCase;
 use procspec_harness::expectations::Expectations;
 use procspec_harness::impls::{ImplKind, Resolved};
@@ -504,7 +504,12 @@ fn with_progress<T>(
             body(&mut |_| {})
         }
         Display::Bar => {
-            let bar = ProgressBar::new(cases as u64 + sequences);
+            // Hidden until it knows where to draw: a first frame drawn on
+            // descriptor 2 before the swap would be left stranded.
+            let bar = ProgressBar::with_draw_target(
+                Some(cases as u64 + sequences),
+                ProgressDrawTarget::hidden(),
+            );
             bar.set_style(
                 ProgressStyle::with_template(
                     "{spinner:.cyan} {prefix:.bold} [{bar:30.cyan/blue}] {pos}/{len} {wide_msg} ({elapsed})",
@@ -513,6 +518,10 @@ fn with_progress<T>(
                 .progress_chars("=> "),
             );
             bar.set_prefix(tag.to_string());
+            let above = crate::stderr_above_bar::StderrAboveBar::start(&bar);
+            if above.is_none() {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
             bar.set_message(format!("cases 0/{cases}"));
             bar.enable_steady_tick(Duration::from_millis(120));
             let mut done = 0usize;
@@ -534,6 +543,7 @@ fn with_progress<T>(
                     ));
                 }
             });
+            drop(above);
             bar.finish_and_clear();
             result
         }
