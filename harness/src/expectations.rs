@@ -14,6 +14,12 @@
 //! unless `allowed` marks the divergence intermittent (a pass is then fine,
 //! and a failure counts as expected only when the observed outcome is one of
 //! `allowed`). No divergence without a reason.
+//!
+//! The clause entries that are not intermittent also *steer* the state
+//! machine ([`Expectations::steered_clauses`]): it never generates a step
+//! whose model transition cites one of those clauses, so a sequence is not
+//! cut short by a divergence already known and can find unknown ones past
+//! it. Case entries and intermittent entries do not steer.
 
 use procspec_spec::results::{CaseResult, Status};
 use procspec_spec::vocab::Outcome;
@@ -38,6 +44,15 @@ pub struct Divergence {
     /// Intermittent: the outcomes it may show when it fails.
     #[serde(default)]
     pub allowed: Option<Vec<Outcome>>,
+}
+
+impl Divergence {
+    /// Whether the entry holds on this OS (`platform` unset, or this one).
+    fn applies_here(&self) -> bool {
+        self.platform
+            .as_deref()
+            .is_none_or(|p| p == std::env::consts::OS)
+    }
 }
 
 /// The divergences of one implementation.
@@ -106,12 +121,26 @@ impl Expectations {
             .collect()
     }
 
+    /// The clauses the state machine steers around: those of the clause
+    /// entries that hold on this platform and are not intermittent (no
+    /// `allowed`), sorted, without repeats. An implementation is known to
+    /// break such a clause wherever it is exercised, so generating steps
+    /// that exercise it only ends sequences early with an `expected-fail`.
+    pub fn steered_clauses(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .divergences
+            .iter()
+            .filter(|d| d.applies_here() && d.allowed.is_none())
+            .filter_map(|d| d.clause.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     fn find(&self, result: &CaseResult) -> Option<&Divergence> {
         self.divergences.iter().find(|d| {
-            let here = d
-                .platform
-                .as_deref()
-                .is_none_or(|p| p == std::env::consts::OS);
+            let here = d.applies_here();
             let hit = d.case.as_deref() == Some(result.id.as_str())
                 || d.clause
                     .as_ref()

@@ -15,10 +15,29 @@
 //! The sequences are driven by proptest's own [`TestRunner`], so a failure
 //! is shrunk to a minimal sequence and comes back as data (clause, ops,
 //! expected and observed), not as a panic.
+//!
+//! **Steering.** A sequence stops at its first failure, so one that meets a
+//! divergence the implementation is already known for ends there, as an
+//! `expected-fail`, and never reaches what lies past it. The clauses listed
+//! in [`MachineConfig::avoid`] (an expectation file's clause entries that
+//! are not intermittent, [`Expectations::steered_clauses`]) are steered
+//! around: a step whose transition in the generator's world cites one of
+//! them ([`exercised_clauses`]) is not a candidate and fails
+//! [`Model::preconditions`], so neither generation nor shrinking (which
+//! re-checks preconditions) produces it; and when the real run has reached
+//! a world where a generated step would cite one, the step is skipped, as
+//! an impossible one is. Those clauses are then not exercised at all:
+//! [`MachineRun::steered`] names them, and the coverage check leaves them
+//! out openly (`suite::unexercised_must_clauses_steered`). A clause that
+//! only the checker's run-level checks name (a zombie left after a step
+//! names `join.blocks`, a changed pid `pid.process-id`) is avoided only
+//! through the ops whose transitions cite it.
+//!
+//! [`Expectations::steered_clauses`]: crate::expectations::Expectations::steered_clauses
 
 use crate::adapter::Adapter;
 use crate::cases::{apply_stop, finish};
-use crate::check::{Checker, Coverage, Stop};
+use crate::check::{Checker, Coverage, Stop, NO_EFFECT};
 use procspec_spec::model::{transition, Life, World};
 use procspec_spec::results::{CaseResult, ResultKind, Status};
 use procspec_spec::vocab::{Capability, Op, Ref, Step, Target};
@@ -27,6 +46,7 @@ use proptest::strategy::Union;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use proptest_state_machine::ReferenceStateMachine;
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -45,6 +65,10 @@ pub struct MachineConfig {
     pub seed: u64,
     /// Where shrunk failures are written as case files (None: not kept).
     pub regressions: Option<PathBuf>,
+    /// Clauses to steer around: no step whose transition cites one of them
+    /// is generated, kept by shrinking or run (see the module docs).
+    /// Usually `Expectations::steered_clauses()`; empty: no steering.
+    pub avoid: Vec<String>,
 }
 
 impl MachineConfig {
@@ -61,6 +85,7 @@ impl MachineConfig {
             max_objects: 6,
             seed: 0x5eed,
             regressions: None,
+            avoid: Vec::new(),
         }
     }
 }
@@ -122,9 +147,39 @@ impl ReferenceStateMachine for Model {
         state
     }
 
+    /// Checked at generation and again for every sequence the shrinker
+    /// tries: a step the world cannot run, the implementation does not
+    /// offer, or that would exercise a steered-around clause is refused.
     fn preconditions(state: &GenState, step: &Step) -> bool {
-        transition(&state.world, step).is_ok() && offered(&state.config, &step.op)
+        transition(&state.world, step).is_ok()
+            && offered(&state.config, &step.op)
+            && steered(&state.config.avoid, &state.world, step).is_none()
     }
+}
+
+/// The clauses running `step` in `world` may exercise: the clause of every
+/// outcome the model allows, and [`NO_EFFECT`] when one of them is an
+/// error (the checker's no-effect probe follows a failed op and cites it).
+/// Empty for a step the model refuses.
+pub fn exercised_clauses(world: &World, step: &Step) -> BTreeSet<&'static str> {
+    let Ok(arms) = transition(world, step) else {
+        return BTreeSet::new();
+    };
+    let mut out: BTreeSet<&'static str> = arms.iter().filter_map(|a| a.clause).collect();
+    if arms.iter().any(|a| a.expect.is_err()) {
+        out.insert(NO_EFFECT);
+    }
+    out
+}
+
+/// The first clause of `avoid` that `step` would exercise in `world`.
+fn steered(avoid: &[String], world: &World, step: &Step) -> Option<&'static str> {
+    if avoid.is_empty() {
+        return None;
+    }
+    exercised_clauses(world, step)
+        .into_iter()
+        .find(|c| avoid.iter().any(|a| a == c))
 }
 
 fn offered(config: &MachineConfig, op: &Op) -> bool {
@@ -152,7 +207,11 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
     let mut raw: Vec<(usize, u32, Step)> = Vec::new();
     let mut push = |category: usize, weight: u32, at: &Ref, op: Op| {
         let step = Step { at: at.clone(), op };
-        if weight > 0 && offered(cfg, &step.op) && transition(w, &step).is_ok() {
+        if weight > 0
+            && offered(cfg, &step.op)
+            && transition(w, &step).is_ok()
+            && steered(&cfg.avoid, w, &step).is_none()
+        {
             raw.push((category, weight, step));
         }
     };
@@ -301,14 +360,24 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
         .map(|(c, weight, step)| ((SHARE[c] * weight).div_ceil(totals[c]).max(1), step))
         .collect();
     if out.is_empty() {
-        // Always something to do: observing main is valid in every world.
-        out.push((
-            1,
-            Step {
-                at: Ref::main(),
-                op: Op::ActiveChildren,
-            },
-        ));
+        // Always something to do: observing main is valid in every world
+        // (the first of these not steered around; if all three were, the
+        // preconditions refuse it and proptest gives up generating).
+        let at_main = |op| Step {
+            at: Ref::main(),
+            op,
+        };
+        let fallback = [
+            at_main(Op::ActiveChildren),
+            at_main(Op::CurrentProcess),
+            at_main(Op::Name { p: Ref::main() }),
+        ];
+        let step = fallback
+            .iter()
+            .find(|s| steered(&cfg.avoid, w, s).is_none())
+            .unwrap_or(&fallback[0])
+            .clone();
+        out.push((1, step));
     }
     out
 }
@@ -379,6 +448,9 @@ pub struct MachineRun {
     pub coverage: Coverage,
     /// Leaks found by the guard over the run.
     pub leaks: procspec_spec::results::LeakCounts,
+    /// The clauses steered around ([`MachineConfig::avoid`], sorted): no
+    /// step citing them was run, so they are not exercised.
+    pub steered: Vec<String>,
 }
 
 /// Run the state machine against `adapter`.
@@ -400,7 +472,14 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
     );
     let adapter = RefCell::new(adapter);
-    let run = RefCell::new(MachineRun::default());
+    let mut steered_around = config.avoid.clone();
+    steered_around.sort();
+    steered_around.dedup();
+    let run = RefCell::new(MachineRun {
+        steered: steered_around,
+        ..MachineRun::default()
+    });
+    let avoid = &config.avoid;
     let last_failure: RefCell<Option<CaseResult>> = RefCell::new(None);
 
     let outcome = runner.run(&strategy, |(_, steps, seen)| {
@@ -419,7 +498,7 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
                 if let Some(seen) = &seen {
                     seen.store(i + 1, std::sync::atomic::Ordering::SeqCst);
                 }
-                if !checker.can_run(step) {
+                if !runnable(&checker, step, avoid) {
                     continue;
                 }
                 executed += 1;
@@ -468,7 +547,7 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
     if let Err(TestError::Fail(_, (_, minimal, _))) = outcome {
         // Replay the minimal sequence once more to record its outcomes.
         let adapter = adapter.into_inner();
-        let mut result = replay(&mut *adapter, &minimal, inherit);
+        let mut result = replay_avoiding(&mut *adapter, &minimal, inherit, avoid);
         if result.status == Status::Pass {
             // Flaky: keep what the shrinker saw last.
             result = last_failure.into_inner().unwrap_or(result);
@@ -500,15 +579,34 @@ fn sequence_result(n: u64) -> CaseResult {
     }
 }
 
+/// Whether the checker's world lets `step` run, and running it there would
+/// not exercise a clause of `avoid`. The generator's world follows the
+/// first allowed outcome, the checker's what was observed: a step generated
+/// clear of `avoid` may cite it in the real run, and is then skipped.
+fn runnable<A: Adapter + ?Sized>(checker: &Checker<'_, A>, step: &Step, avoid: &[String]) -> bool {
+    checker.can_run(step) && steered(avoid, checker.world(), step).is_none()
+}
+
 /// Run `steps` once, as a sequence, and record everything.
 pub fn replay<A: Adapter + ?Sized>(adapter: &mut A, steps: &[Step], inherit: bool) -> CaseResult {
+    replay_avoiding(adapter, steps, inherit, &[])
+}
+
+/// [`replay`], skipping the steps that would exercise a clause of `avoid`
+/// in the world the run has reached, as [`run_machine`] does.
+pub fn replay_avoiding<A: Adapter + ?Sized>(
+    adapter: &mut A,
+    steps: &[Step],
+    inherit: bool,
+    avoid: &[String],
+) -> CaseResult {
     let mut result = sequence_result(0);
     let guard = crate::cases::begin(adapter);
     let stop = {
         let mut checker = Checker::new(adapter, inherit);
         let mut stop: Option<Stop> = None;
         for step in steps {
-            if !checker.can_run(step) {
+            if !runnable(&checker, step, avoid) {
                 continue;
             }
             if let Err(e) = checker.step(step, None) {

@@ -1,6 +1,12 @@
 //! A whole conformance run of one implementation: every case, then the
 //! state machine, each result held to the implementation's expectations,
 //! into a [`RunReport`].
+//!
+//! The state machine steers around the clauses the expectations say the
+//! implementation breaks ([`Expectations::steered_clauses`]); every
+//! sequence result then says so in its `message` (`steered around known
+//! divergences (...): <clauses>`), so a report shows which clauses its
+//! sequences did not exercise. The report's fields are unchanged.
 
 use crate::adapter::Adapter;
 use crate::cases::{run_case, LoadedCase};
@@ -23,7 +29,8 @@ pub struct RunOptions {
     pub max_steps: usize,
     /// Where shrunk failures are written as case files.
     pub regressions: Option<PathBuf>,
-    /// Known divergences.
+    /// Known divergences; their clause entries that are not intermittent
+    /// also steer the state machine (see the module docs).
     pub expectations: Expectations,
 }
 
@@ -97,14 +104,22 @@ pub fn run_implementation<A: Adapter + ?Sized>(
         config.seed = options.seed;
         config.max_steps = options.max_steps;
         config.regressions = options.regressions.clone();
+        config.avoid = options.expectations.steered_clauses();
         let run = run_machine(adapter, &config);
         progress(Progress::SequencesDone { run: run.sequences });
         coverage.merge(&run.coverage);
         report.leaks.processes += run.leaks.processes;
         report.leaks.zombies += run.leaks.zombies;
         report.leaks.fds += run.leaks.fds;
+        let note = steering_note(&run.steered);
         for mut r in run.results {
             options.expectations.apply(&mut r);
+            if let Some(note) = &note {
+                r.message = Some(match r.message.take() {
+                    Some(m) => format!("{m}; {note}"),
+                    None => note.clone(),
+                });
+            }
             report.results.push(r);
         }
     }
@@ -113,4 +128,14 @@ pub fn run_implementation<A: Adapter + ?Sized>(
     }
     report.recount();
     (report, coverage)
+}
+
+/// What a sequence result says about steering, if there was any.
+fn steering_note(steered: &[String]) -> Option<String> {
+    (!steered.is_empty()).then(|| {
+        format!(
+            "steered around known divergences (clause entries of the expectations; not exercised): {}",
+            steered.join(", ")
+        )
+    })
 }

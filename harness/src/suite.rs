@@ -76,7 +76,10 @@ fn load_expectations(path: Option<&Path>) -> Expectations {
 pub struct MachineCheck {
     /// Where shrunk failures are written as case files.
     pub regressions: Option<PathBuf>,
-    /// Known divergences: a shrunk failure they list is accepted.
+    /// Known divergences: a shrunk failure they list is accepted, and the
+    /// clauses of their clause entries that are not intermittent are
+    /// steered around (not generated, and not required by the coverage
+    /// check).
     pub expectations: Option<PathBuf>,
     /// Sequences to run; `None`: `PROPTEST_CASES` or the default, and then
     /// every reachable `must` clause must have been exercised.
@@ -86,19 +89,29 @@ pub struct MachineCheck {
 /// Run the state machine and panic on a failure (unless the expectations
 /// list it), with the shrunk sequence; with the default sequence count,
 /// also fail if a `must` clause that the generated ops can reach was never
-/// exercised. Returns the coverage.
+/// exercised. Clauses the expectations steer around are not generated and
+/// not required; they are named on stderr and in the coverage message.
+/// Returns the coverage.
 ///
 /// Hold [`lock`] while the adapter exists (the macro does).
 pub fn check_state_machine<A: Adapter + ?Sized>(adapter: &mut A, check: MachineCheck) -> Coverage {
+    let expectations = load_expectations(check.expectations.as_deref());
     let mut config = MachineConfig::new(adapter.info().capabilities.clone());
     config.regressions = check.regressions;
+    config.avoid = expectations.steered_clauses();
     if let Some(n) = check.sequences {
         config.sequences = n;
+    }
+    if !config.avoid.is_empty() {
+        eprintln!(
+            "state machine: steered around known divergences (not generated, not required): {:?}",
+            config.avoid
+        );
     }
     let run = run_machine(adapter, &config);
     if let Some(f) = &run.failure {
         let mut f = f.clone();
-        load_expectations(check.expectations.as_deref()).apply(&mut f);
+        expectations.apply(&mut f);
         assert!(
             f.status.is_ok(),
             "state machine failed on clause {:?}: {}\nexpected one of {:?}, observed {:?}\nshrunk sequence:\n{}",
@@ -111,13 +124,18 @@ pub fn check_state_machine<A: Adapter + ?Sized>(adapter: &mut A, check: MachineC
         return run.coverage;
     }
     if check.sequences.is_none() {
-        let missing = unexercised_must_clauses(&run.coverage, &adapter.info().capabilities);
+        let missing = unexercised_must_clauses_steered(
+            &run.coverage,
+            &adapter.info().capabilities,
+            &run.steered,
+        );
         assert!(
             missing.is_empty(),
-            "{} sequences ({} steps) never exercised these must clauses: {missing:?}\nexercised: {:?}",
+            "{} sequences ({} steps) never exercised these must clauses: {missing:?}\nexercised: {:?}\nsteered around (known divergences, not required): {:?}",
             run.sequences,
             run.steps,
-            run.coverage.clauses
+            run.coverage.clauses,
+            run.steered
         );
     }
     run.coverage
@@ -130,8 +148,21 @@ pub fn unexercised_must_clauses(
     coverage: &Coverage,
     caps: &[procspec_spec::Capability],
 ) -> Vec<String> {
+    unexercised_must_clauses_steered(coverage, caps, &[])
+}
+
+/// [`unexercised_must_clauses`] for a run that steered around `steered`
+/// (`MachineRun::steered`): those clauses were deliberately never
+/// generated, so they are not required. Callers name them alongside the
+/// result, so that leaving them out is never silent.
+pub fn unexercised_must_clauses_steered(
+    coverage: &Coverage,
+    caps: &[procspec_spec::Capability],
+    steered: &[String],
+) -> Vec<String> {
     crate::machine::REACHABLE_CLAUSES
         .iter()
+        .filter(|id| !steered.iter().any(|s| s == *id))
         .filter(|id| {
             procspec_spec::clause(id)
                 .is_some_and(|c| c.level == Level::Must && c.needs.iter().all(|n| caps.contains(n)))
