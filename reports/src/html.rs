@@ -5,13 +5,16 @@
 //! Stable hooks for tests and scripts: the matrix is `table#matrix`; each
 //! clause is a `tr.clause-row` with `data-clause` and `data-level`, followed
 //! by its `tr.detail-row`; each explained result is a `div.failure-detail`;
-//! every cell and failure of column `i` carries `data-col="i"`.
+//! every cell and failure of column `i` carries `data-col="i"`. The clauses
+//! no case can check are the rows of `table#untestable`, each a
+//! `tr.untestable-row` with `data-clause`.
 
 use crate::detail::{self, Detail};
 use crate::escape::html as esc;
-use crate::markdown::{cell_text, leaks, summary};
-use crate::matrix::{sorted_runs, Matrix};
+use crate::markdown::{cell_text, leaks, legend, summary, UNTESTABLE_HEADING};
+use crate::matrix::{sorted_runs, Headline, Matrix};
 use procspec_spec::results::RunReport;
+use procspec_spec::untested::Untested;
 use procspec_spec::vocab::Clause;
 use std::fmt::Write;
 
@@ -30,6 +33,8 @@ td.cell{text-align:center;white-space:nowrap}
 .st-xfail{background:#fbe3b0}
 .st-precond,.st-skip{background:#e4e4e4;color:#555}
 .st-none{color:#999}
+.st-untestable{background:#eef0f6;color:#556;font-style:italic}
+.legend{color:#555}
 .failure-detail{border-left:4px solid #d33;padding:.25rem .75rem;margin:.5rem 0}
 .failure-detail.xfail{border-color:#e0a020}
 pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;white-space:pre-wrap}
@@ -78,9 +83,22 @@ const SCRIPT: &str = r#"
 "#;
 
 /// Render `index.html`: one file, nothing fetched. Every string from a run
-/// or the registry is HTML-escaped.
+/// or the registry is HTML-escaped. The clauses no case can check are those
+/// of the spec's embedded `spec/untested.toml`.
 pub fn render_html(clauses: &[Clause], runs: &[RunReport]) -> String {
-    let matrix = Matrix::new(clauses, runs);
+    render(clauses, &Matrix::new(clauses, runs), runs)
+}
+
+/// As [`render_html`], with `untested` as the clauses no case can check.
+pub fn render_html_with(clauses: &[Clause], untested: &[Untested], runs: &[RunReport]) -> String {
+    render(
+        clauses,
+        &Matrix::with_untested(clauses, untested, runs),
+        runs,
+    )
+}
+
+fn render(clauses: &[Clause], matrix: &Matrix, runs: &[RunReport]) -> String {
     let (failures, expected) = detail::collect(runs);
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -89,8 +107,9 @@ pub fn render_html(clauses: &[Clause], runs: &[RunReport]) -> String {
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n<h1>procspec conformance report</h1>\n");
     runs_table(&mut out, runs);
-    filters(&mut out, &matrix);
-    matrix_table(&mut out, clauses, &matrix, &failures, &expected);
+    filters(&mut out, matrix);
+    matrix_table(&mut out, clauses, matrix, &failures, &expected);
+    untestable(&mut out, matrix);
     unattributed(&mut out, clauses, &failures, &expected);
     out.push_str("<script>");
     out.push_str(SCRIPT);
@@ -157,6 +176,9 @@ fn matrix_table(
     expected: &[Detail<'_>],
 ) {
     let width = m.columns().len() + 2;
+    if !m.rows().is_empty() {
+        let _ = writeln!(out, "<p class=\"legend\">{}</p>", esc(&legend(m)));
+    }
     out.push_str("<table id=\"matrix\">\n<thead><tr><th>Clause</th><th>Level</th>");
     for (i, c) in m.columns().iter().enumerate() {
         let note = match (&c.skip_reason, c.complete) {
@@ -187,8 +209,13 @@ fn matrix_table(
                 esc(&row.clause)
             );
             for (i, cell) in row.cells.iter().enumerate() {
+                // The reason is in the row's detail and the list below the
+                // matrix; repeating it in every cell would bloat the page.
                 let title = match &m.columns()[i].skip_reason {
                     Some(reason) => format!("skipped: {}", esc(reason)),
+                    None if cell.headline == Headline::Untestable => {
+                        "untestable: no case can check this clause".to_string()
+                    }
                     None => summary(&cell.counts),
                 };
                 let _ = write!(
@@ -207,6 +234,13 @@ fn matrix_table(
                 Some(c) => quote(out, c),
                 None => out.push_str("<p>Not in the clause registry.</p>"),
             }
+            if let Some(reason) = &row.untestable {
+                let _ = write!(
+                    out,
+                    "<p class=\"untestable-reason\"><strong>No case can check this clause:</strong> {}</p>",
+                    esc(reason.trim())
+                );
+            }
             let cites = |d: &&Detail<'_>| d.result.clauses.contains(&row.clause);
             let mut any = false;
             for d in failures.iter().chain(expected).filter(cites) {
@@ -222,6 +256,29 @@ fn matrix_table(
         out.push_str("</tbody>\n");
     }
     out.push_str("</table>\n");
+}
+
+/// The clauses no case can check, with their reasons; nothing when there
+/// are none.
+fn untestable(out: &mut String, m: &Matrix) {
+    let mut rows = m.untestable().peekable();
+    if rows.peek().is_none() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>{UNTESTABLE_HEADING}</h2>\n<p>The vocabulary cannot express these clauses, so no case checks them; <code>spec/untested.toml</code> lists each with the reason.</p>\n<table id=\"untestable\">\n<thead><tr><th>Clause</th><th>Level</th><th>Reason</th></tr></thead>\n<tbody>"
+    );
+    for (row, reason) in rows {
+        let level = detail::level(row.level);
+        let _ = writeln!(
+            out,
+            "<tr class=\"untestable-row\" data-clause=\"{0}\" data-level=\"{level}\"><td><code>{0}</code></td><td>{level}</td><td>{1}</td></tr>",
+            esc(&row.clause),
+            esc(reason.trim())
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
 }
 
 /// Failures that cite no clause have no row to expand: they are listed

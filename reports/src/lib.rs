@@ -29,15 +29,24 @@
 //! | precondition-failed | else any | `– precond` |
 //! | skip | else any skip, or the run was skipped as a whole | `skip` |
 //! | not covered | no result | `—` |
+//! | untestable | no result, and `spec/untested.toml` lists the clause | `∅ untestable` |
+//!
+//! A clause in `spec/untested.toml` is one the vocabulary cannot express:
+//! no case can check it. Its row carries the reason, and both human
+//! reports list such clauses, with their level and reason, under "Clauses
+//! no case can check" (the section is left out when there are none).
+//! [`render_markdown`], [`render_html`] and [`Matrix::new`] take the list
+//! the spec embeds ([`procspec_spec::untested()`]); the `_with` variants
+//! take another.
 //!
 //! # The reports
 //!
 //! - [`render_markdown`], `index.md`: the runs (version, start method, OS,
 //!   seed, completeness, counts, leaks), the matrix as one table per area,
-//!   then every failure (fail, timeout, crash, unexpected-pass) with its
-//!   steps (`at: op args -> observed`), expected vs observed, the native
-//!   message and each cited clause's quote; expected failures follow in a
-//!   collapsed list.
+//!   the clauses no case can check, then every failure (fail, timeout,
+//!   crash, unexpected-pass) with its steps (`at: op args -> observed`),
+//!   expected vs observed, the native message and each cited clause's
+//!   quote; expected failures follow in a collapsed list.
 //! - [`render_html`], `index.html`: the same in one self-contained page
 //!   (inline CSS and JS, nothing fetched), colour-coded, with filters by
 //!   level and by implementation and rows that expand to their failures.
@@ -46,8 +55,9 @@
 //!
 //! [`write_reports`] writes all three into a directory.
 //!
-//! **Invariant:** rendering is a pure function of its inputs. No clock, no
-//! environment, no hash order: the same runs give the same bytes, which is
+//! **Invariant:** rendering is a pure function of its inputs (and of the
+//! untested list the spec embeds, a constant). No clock, no environment,
+//! no hash order: the same runs give the same bytes, which is
 //! what lets reports be committed and diffed. What varies between two runs
 //! of the same implementation (pids, sentinels, the random authkey,
 //! timings, result order) is taken out by [`redact()`] before rendering.
@@ -83,10 +93,10 @@ mod redact;
 mod write;
 
 pub use error::{Error, ErrorKind};
-pub use html::render_html;
+pub use html::{render_html, render_html_with};
 pub use junit::render_junit;
 pub use load::load_runs;
-pub use markdown::render_markdown;
+pub use markdown::{render_markdown, render_markdown_with};
 pub use matrix::{Cell, Column, Headline, Matrix, Row};
 pub use redact::redact;
 pub use write::write_reports;

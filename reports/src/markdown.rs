@@ -5,13 +5,32 @@ use crate::detail::{self, Detail};
 use crate::escape::{md, md_code, md_fence};
 use crate::matrix::{sorted_runs, Cell, Headline, Matrix};
 use procspec_spec::results::{LeakCounts, RunReport, Status};
+use procspec_spec::untested::Untested;
 use procspec_spec::vocab::Clause;
 use std::fmt::Write;
 
 /// Render `index.md`. The output depends on its inputs only: no
-/// timestamps, and every list in a stable order.
+/// timestamps, and every list in a stable order. The clauses no case can
+/// check are those of the spec's embedded `spec/untested.toml`.
 pub fn render_markdown(clauses: &[Clause], runs: &[RunReport]) -> String {
-    let matrix = Matrix::new(clauses, runs);
+    render(clauses, &Matrix::new(clauses, runs), runs)
+}
+
+/// As [`render_markdown`], with `untested` as the clauses no case can
+/// check.
+pub fn render_markdown_with(
+    clauses: &[Clause],
+    untested: &[Untested],
+    runs: &[RunReport],
+) -> String {
+    render(
+        clauses,
+        &Matrix::with_untested(clauses, untested, runs),
+        runs,
+    )
+}
+
+fn render(clauses: &[Clause], matrix: &Matrix, runs: &[RunReport]) -> String {
     let mut out = String::new();
     out.push_str("# procspec conformance report\n\n");
     let _ = writeln!(
@@ -21,7 +40,8 @@ pub fn render_markdown(clauses: &[Clause], runs: &[RunReport]) -> String {
         matrix.rows().len()
     );
     runs_table(&mut out, runs);
-    matrix_tables(&mut out, &matrix);
+    matrix_tables(&mut out, matrix);
+    untestable(&mut out, matrix);
 
     let (failures, expected) = detail::collect(runs);
     out.push_str("## Failures\n\n");
@@ -128,8 +148,8 @@ fn runs_table(out: &mut String, runs: &[RunReport]) {
     }
 }
 
-/// The text of a cell: `✅ 3`, `❌ 1/3`, `⚠️ xfail 2`, `– precond`,
-/// `skip` or `—`.
+/// The text of a cell: `✓ 3`, `✗ 1/3`, `⚠ xfail 2`, `– precond`,
+/// `skip`, `—` or `∅ untestable`.
 pub(crate) fn cell_text(c: &Cell) -> String {
     match c.headline {
         Headline::Fail => format!("✗ {}/{}", c.failing(), c.total()),
@@ -138,7 +158,21 @@ pub(crate) fn cell_text(c: &Cell) -> String {
         Headline::PreconditionFailed => "– precond".to_string(),
         Headline::Skip => "skip".to_string(),
         Headline::NotCovered => "—".to_string(),
+        Headline::Untestable => "∅ untestable".to_string(),
     }
+}
+
+/// What the cells of the matrix say, as plain text (no Markdown markup);
+/// `∅` only when some clause is untestable.
+pub(crate) fn legend(m: &Matrix) -> String {
+    let mut s = String::from(
+        "✓ passed (count) · ✗ failing/total · ⚠ expected failures · \
+         – precondition failed · skip: skipped · — not covered",
+    );
+    if m.untestable().next().is_some() {
+        s.push_str(" · ∅ untestable: no case can check it (see below)");
+    }
+    s
 }
 
 fn matrix_tables(out: &mut String, m: &Matrix) {
@@ -147,10 +181,8 @@ fn matrix_tables(out: &mut String, m: &Matrix) {
         out.push_str("No clauses.\n\n");
         return;
     }
-    out.push_str(
-        "✓ passed (count) · ✗ failing/total · ⚠ expected failures · \
-         – precondition failed · skip: skipped · — not covered\n\n",
-    );
+    out.push_str(&legend(m));
+    out.push_str("\n\n");
     let mut header = String::from("| Clause | Level |");
     let mut rule = String::from("|---|---|");
     for c in m.columns() {
@@ -178,6 +210,35 @@ fn matrix_tables(out: &mut String, m: &Matrix) {
         }
         out.push('\n');
     }
+}
+
+/// The heading of the list of clauses no case can check.
+pub(crate) const UNTESTABLE_HEADING: &str = "Clauses no case can check";
+
+/// The rows no case can check, with their reasons; nothing when there are
+/// none.
+fn untestable(out: &mut String, m: &Matrix) {
+    let mut rows = m.untestable().peekable();
+    if rows.peek().is_none() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "## {UNTESTABLE_HEADING}\n\n\
+         The vocabulary cannot express these clauses, so no case checks them; \
+         `spec/untested.toml` lists each with the reason.\n\n\
+         | Clause | Level | Reason |\n|---|---|---|"
+    );
+    for (row, reason) in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            md_code(&row.clause),
+            detail::level(row.level),
+            md(reason.trim())
+        );
+    }
+    out.push('\n');
 }
 
 fn failure(out: &mut String, clauses: &[Clause], d: &Detail<'_>) {

@@ -2,6 +2,7 @@
 //! (columns), each cell counting the results that cite the clause.
 
 use procspec_spec::results::{RunReport, Status};
+use procspec_spec::untested::Untested;
 use procspec_spec::vocab::{Clause, Level};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -10,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Rows are the registry's clauses in registry order, then any clause id a
 /// result cites that the registry lacks (sorted, with no level), all
 /// stably grouped by area: areas appear in the order of their first
-/// clause. Columns are the runs sorted by implementation name.
+/// clause. Columns are the runs sorted by implementation name. A row whose
+/// clause no case can check (`spec/untested.toml`) carries the reason, and
+/// its cells that no result cites are [`Headline::Untestable`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matrix {
     columns: Vec<Column>,
@@ -39,6 +42,9 @@ pub struct Row {
     pub area: String,
     /// The clause's level; `None` for an id the registry does not know.
     pub level: Option<Level>,
+    /// Why no case can check the clause, when `spec/untested.toml` lists
+    /// it.
+    pub untestable: Option<String>,
     /// One per column, in column order.
     pub cells: Vec<Cell>,
 }
@@ -68,6 +74,9 @@ pub enum Headline {
     Skip,
     /// No result cites the clause.
     NotCovered,
+    /// No result cites the clause, and none can: `spec/untested.toml` lists
+    /// it (the vocabulary cannot express it).
+    Untestable,
 }
 
 impl Headline {
@@ -80,6 +89,7 @@ impl Headline {
             Headline::PreconditionFailed => "precond",
             Headline::Skip => "skip",
             Headline::NotCovered => "none",
+            Headline::Untestable => "untestable",
         }
     }
 }
@@ -93,7 +103,7 @@ pub(crate) fn is_failure(s: Status) -> bool {
 }
 
 impl Cell {
-    fn new(counts: BTreeMap<Status, u64>, skipped: bool) -> Cell {
+    fn new(counts: BTreeMap<Status, u64>, skipped: bool, untestable: bool) -> Cell {
         let any = |f: &dyn Fn(Status) -> bool| counts.iter().any(|(s, n)| *n > 0 && f(*s));
         let headline = if skipped {
             Headline::Skip
@@ -107,6 +117,8 @@ impl Cell {
             Headline::PreconditionFailed
         } else if any(&|s| s == Status::Skip) {
             Headline::Skip
+        } else if untestable {
+            Headline::Untestable
         } else {
             Headline::NotCovered
         };
@@ -145,8 +157,16 @@ pub(crate) fn area(id: &str) -> &str {
 }
 
 impl Matrix {
-    /// Count every result of `runs` for each clause id it cites.
+    /// Count every result of `runs` for each clause id it cites; the
+    /// clauses no case can check are those of the spec's embedded
+    /// `spec/untested.toml` ([`procspec_spec::untested()`]).
     pub fn new(clauses: &[Clause], runs: &[RunReport]) -> Matrix {
+        Matrix::with_untested(clauses, procspec_spec::untested(), runs)
+    }
+
+    /// As [`Matrix::new`], with `untested` as the clauses no case can
+    /// check. Entries whose clause is not a row are ignored.
+    pub fn with_untested(clauses: &[Clause], untested: &[Untested], runs: &[RunReport]) -> Matrix {
         let runs = sorted_runs(runs);
         let mut ids: Vec<(String, Option<Level>)> = Vec::new();
         let mut known = BTreeSet::new();
@@ -190,15 +210,24 @@ impl Matrix {
         let rows = ids
             .into_iter()
             .zip(counts)
-            .map(|((clause, level), counts)| Row {
-                area: area(&clause).to_string(),
-                clause,
-                level,
-                cells: counts
-                    .into_iter()
-                    .zip(&runs)
-                    .map(|(c, run)| Cell::new(c, run.run_info.skip_reason.is_some()))
-                    .collect(),
+            .map(|((clause, level), counts)| {
+                let untestable = untested
+                    .iter()
+                    .find(|u| u.clause == clause)
+                    .map(|u| u.reason.clone());
+                Row {
+                    area: area(&clause).to_string(),
+                    cells: counts
+                        .into_iter()
+                        .zip(&runs)
+                        .map(|(c, run)| {
+                            Cell::new(c, run.run_info.skip_reason.is_some(), untestable.is_some())
+                        })
+                        .collect(),
+                    clause,
+                    level,
+                    untestable,
+                }
             })
             .collect();
         let columns = runs
@@ -220,6 +249,13 @@ impl Matrix {
     /// Every row, grouped by area.
     pub fn rows(&self) -> &[Row] {
         &self.rows
+    }
+
+    /// The rows whose clause no case can check, in row order.
+    pub fn untestable(&self) -> impl Iterator<Item = (&Row, &str)> {
+        self.rows
+            .iter()
+            .filter_map(|r| r.untestable.as_deref().map(|reason| (r, reason)))
     }
 
     /// The rows area by area, in order: `(area, rows)`.

@@ -9,6 +9,8 @@
 //! - [`vocab`]: the language every part speaks (refs, ops, targets,
 //!   outcomes, error kinds, capabilities, clauses).
 //! - [`clauses`]: the clause registry, `spec/clauses.toml`, embedded.
+//! - [`untested`](mod@untested): the `must` clauses no case can check
+//!   (the vocabulary cannot express them), `spec/untested.toml`, embedded.
 //! - [`model`]: the oracle. Given the state of every process object of a
 //!   run and one step, it returns every allowed outcome, the clause that
 //!   demands it and the state that follows. An outcome that is an error
@@ -21,10 +23,12 @@ pub mod clauses;
 mod error;
 pub mod model;
 pub mod results;
+pub mod untested;
 pub mod vocab;
 
 pub use clauses::{clause, clauses};
 pub use error::{SpecError, SpecErrorKind};
+pub use untested::{untested, untested_clause, Untested};
 pub use vocab::{
     authkey_fingerprint, authkey_from_hex, Capability, Clause, ErrorKind, Level, Op, Outcome, Ref,
     Step, Target, Value,
