@@ -29,19 +29,25 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    /// A copy, for building a child's configuration.
-    pub(crate) fn snapshot(&self) -> Config {
-        Config {
-            name: self.name.clone(),
-            identity: self.identity.clone(),
-            daemon: self.daemon,
-            authkey: self.authkey.clone(),
-            parent: self.parent.clone(),
-            counter: self.counter,
+    /// The configuration of a child this process forks as `who`: `who`'s
+    /// fields moved in, the rest copied from `self`. (Cloning `self` and
+    /// then overwriting would allocate four strings only to drop them:
+    /// the parent's writes to the heap while children share its pages
+    /// copy-on-write cost a page copy each.)
+    pub(crate) fn for_child(&self, who: ChildIdentity) -> Config {
+        let mut cfg = Config {
+            name: String::new(),
+            identity: Vec::new(),
+            daemon: false,
+            authkey: Authkey::new(Vec::new()),
+            parent: None,
+            counter: 1,
             start_method: self.start_method,
             spawn_args: self.spawn_args.clone(),
-            is_child: self.is_child,
-        }
+            is_child: true,
+        };
+        who.apply(&mut cfg);
+        cfg
     }
 
     fn main() -> Config {

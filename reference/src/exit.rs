@@ -91,7 +91,7 @@ pub(crate) fn run_child(body: Body) -> i32 {
     // `join` waits for (about 15 µs per process on a VM, the whole gap to a
     // raw fork in the join wake-up benchmark).
     flush_std();
-    let code = match panic::catch_unwind(AssertUnwindSafe(|| body.run())) {
+    let code = match panic::catch_unwind(AssertUnwindSafe(|| body.run_then_forget())) {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
             let name = context::config().name.clone();

@@ -32,8 +32,7 @@ impl Launcher for ForkLauncher {
         // Build the child's configuration before forking: the child then
         // only swaps it in, and forgets (does not free) what it replaces,
         // so it dirties as few copy-on-write pages as possible.
-        let mut child_cfg = cfg.snapshot();
-        who.apply(&mut child_cfg);
+        let child_cfg = cfg.for_child(who);
         let pid = sys::fork_then(move || {
             std::mem::forget(std::mem::replace(&mut *cfg, child_cfg));
             std::mem::forget(std::mem::take(&mut *kids));

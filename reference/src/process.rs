@@ -163,8 +163,14 @@ impl Builder {
         let name = match self.name {
             Some(name) if !name.is_empty() => name,
             _ => {
-                let parts: Vec<String> = identity.iter().map(u32::to_string).collect();
-                format!("Process-{}", parts.join(":"))
+                use std::fmt::Write;
+                let mut name = String::with_capacity(8 + 4 * identity.len());
+                name.push_str("Process-");
+                for (i, n) in identity.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ":" };
+                    let _ = write!(name, "{sep}{n}");
+                }
+                name
             }
         };
         let state = State {

@@ -13,8 +13,15 @@ pub struct Target {
     pub(crate) kind: TargetKind,
 }
 
+/// A closure target. Held as `FnMut` over a one-shot slot (it runs at most
+/// once) so that a child can run it and then forget the box: freeing it
+/// would write to heap pages the child shares copy-on-write with its
+/// parent, a page copy each, between the target's end and the exit that
+/// `join` waits for.
+pub(crate) type Closure = Box<dyn FnMut() + Send + 'static>;
+
 pub(crate) enum TargetKind {
-    Function(Box<dyn FnOnce() + Send + 'static>),
+    Function(Closure),
     Registered {
         name: String,
         /// The JSON-encoded arguments, or why encoding failed.
@@ -27,7 +34,7 @@ pub(crate) enum TargetKind {
 
 /// A target resolved and ready to run (in this process or a child).
 pub(crate) enum Body {
-    Function(Box<dyn FnOnce() + Send + 'static>),
+    Function(Closure),
     Registered {
         name: String,
         args: Vec<u8>,
@@ -41,8 +48,14 @@ impl Target {
     /// `start()` fails with [`ErrorKind::Unsupported`]. Returning means
     /// exit code 0.
     pub fn function(f: impl FnOnce() + Send + 'static) -> Target {
+        let mut once = Some(f);
+        let closure = move || {
+            if let Some(f) = once.take() {
+                f();
+            }
+        };
         Target {
-            kind: TargetKind::Function(Box::new(f)),
+            kind: TargetKind::Function(Box::new(closure)),
         }
     }
 
@@ -137,13 +150,23 @@ fn consumed() -> Error {
 
 impl Body {
     /// Runs the target in the calling process.
-    pub(crate) fn run(self) -> Result<()> {
+    pub(crate) fn run(mut self) -> Result<()> {
+        self.run_in_place()
+    }
+
+    /// Runs the target in a child about to exit, and frees nothing of the
+    /// body (see [`Closure`]): the process's memory goes with `_exit`.
+    pub(crate) fn run_then_forget(self) -> Result<()> {
+        std::mem::ManuallyDrop::new(self).run_in_place()
+    }
+
+    fn run_in_place(&mut self) -> Result<()> {
         match self {
             Body::Function(f) => {
                 f();
                 Ok(())
             }
-            Body::Registered { args, entry, .. } => entry(&args),
+            Body::Registered { args, entry, .. } => entry(args),
             Body::Nothing => Ok(()),
         }
     }
