@@ -247,3 +247,14 @@ fn sigint_stops_the_run_and_writes_a_partial_report() {
 fn sigterm_stops_the_run_and_writes_a_partial_report() {
     signal_stops_cleanly(libc::SIGTERM, &["cpython-spawn"]);
 }
+
+/// Under spawn the children are `fork` + `exec` (the reference) or
+/// `_posixsubprocess` (CPython): the group they join before exec is what
+/// they keep.
+#[test]
+fn sigkill_while_spawn_children_build_their_tree_leaves_nothing() {
+    for n in 1..=7 {
+        sigkill_leaves_nothing(&["reference-spawn"], Some(n));
+        sigkill_leaves_nothing(&["cpython-spawn"], Some(n));
+    }
+}
