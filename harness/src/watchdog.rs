@@ -7,6 +7,9 @@
 //! thread), as the leader of a process group of its own, `W`. It waits on
 //! a pidfd of the runner and, when the runner has ended, SIGKILLs every
 //! process group it was told about and then group `W`, itself included.
+//! The runner tells it too when a group is over, before reaping its leader
+//! (until then the id cannot be reused), so that the kill never reaches an
+//! unrelated group that got the same number later.
 //!
 //! There is no window in which a process the runner started is unknown to
 //! the watchdog, because each one is put where the watchdog will look
@@ -87,6 +90,18 @@ pub fn own_group_known_to_watchdog(command: &mut std::process::Command) {
     sys::report_group_before_exec(command, (fd >= 0).then_some(fd), sys::getpid());
 }
 
+/// Tell the watchdog that process group `pgid` is over: call before
+/// reaping its leader, while the id cannot yet have been reused, so that a
+/// later kill never reaches an unrelated group that got the same number.
+pub fn forget_group(pgid: u32) {
+    let mut guard = WATCHDOG.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((w, _)) = guard.as_mut() {
+        let mut record = [b'f', 0, 0, 0, 0];
+        record[1..].copy_from_slice(&pgid.to_le_bytes());
+        let _ = std::io::Write::write_all(w, &record);
+    }
+}
+
 /// The watchdog's life: collect process groups until the runner ends,
 /// then kill them all, and its own group last.
 fn watch(records: OwnedFd, runner: OwnedFd) -> ! {
@@ -132,13 +147,16 @@ fn watch(records: OwnedFd, runner: OwnedFd) -> ! {
     sys::exit_now(0)
 }
 
-/// Move the complete 5-byte `g` records from `buffer` to `groups`.
+/// Apply the complete 5-byte records in `buffer` to `groups`: `g` adds a
+/// group, `f` forgets one.
 fn take_groups(buffer: &mut Vec<u8>, groups: &mut Vec<u32>) {
     while buffer.len() >= 5 {
         let record: Vec<u8> = buffer.drain(..5).collect();
-        groups.push(u32::from_le_bytes([
-            record[1], record[2], record[3], record[4],
-        ]));
+        let pgid = u32::from_le_bytes([record[1], record[2], record[3], record[4]]);
+        match record[0] {
+            b'f' => groups.retain(|&g| g != pgid),
+            _ => groups.push(pgid),
+        }
     }
 }
 
@@ -151,4 +169,28 @@ pub fn install_stop_handlers() {
 /// Whether SIGINT or SIGTERM asked the run to stop.
 pub fn stop_requested() -> bool {
     sys::stop_requested()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::take_groups;
+
+    fn record(kind: u8, pgid: u32) -> Vec<u8> {
+        let mut r = vec![kind];
+        r.extend_from_slice(&pgid.to_le_bytes());
+        r
+    }
+
+    #[test]
+    fn records_add_and_forget_groups_and_wait_for_whole_records() {
+        let mut groups = Vec::new();
+        let mut buffer = [record(b'g', 10), record(b'g', 11), record(b'f', 10)].concat();
+        buffer.extend_from_slice(&record(b'g', 12)[..3]);
+        take_groups(&mut buffer, &mut groups);
+        assert_eq!(groups, [11]);
+        assert_eq!(buffer.len(), 3, "a partial record waits for the rest");
+        buffer.extend_from_slice(&record(b'g', 12)[3..]);
+        take_groups(&mut buffer, &mut groups);
+        assert_eq!(groups, [11, 12]);
+    }
 }

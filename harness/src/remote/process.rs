@@ -291,6 +291,7 @@ impl Live {
             self.wait_group_gone(deadline);
             self.reap_orphans();
         }
+        crate::watchdog::forget_group(self.pid);
         let status = self.child.wait().ok();
         drop(self.stdout);
         // The pipe's write ends are gone with the group: the drain thread
@@ -307,5 +308,6 @@ impl Live {
 /// Kill a child whose setup failed, its group with it, and reap it.
 fn abandon(mut child: Child) {
     sys::kill_group(child.id(), libc::SIGKILL);
+    crate::watchdog::forget_group(child.id());
     let _ = child.wait();
 }
