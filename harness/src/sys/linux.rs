@@ -399,14 +399,16 @@ extern "C" fn join_fork_group_in_child() {
 /// Every child this process forks from now on joins process group `group`
 /// (the watchdog's) before it runs any code of its own, so the watchdog
 /// can kill it from the instant it exists. Its descendants inherit the
-/// group. Returns whether the fork handler was installed.
-pub fn fork_children_into_group(group: u32) -> bool {
+/// group. (`pthread_atfork` fails only for lack of memory.)
+pub fn fork_children_into_group(group: u32) {
     use std::sync::atomic::Ordering::Relaxed;
     FORK_PARENT.store(libc::pid_t::try_from(getpid()).unwrap_or(0), Relaxed);
     FORK_GROUP.store(libc::pid_t::try_from(group).unwrap_or(0), Relaxed);
     // SAFETY: registers a child-side fork handler that calls only
     // async-signal-safe functions (above).
-    unsafe { libc::pthread_atfork(None, None, Some(join_fork_group_in_child)) == 0 }
+    unsafe {
+        libc::pthread_atfork(None, None, Some(join_fork_group_in_child));
+    }
 }
 
 /// Make `command`'s child the leader of a process group of its own and
