@@ -34,6 +34,7 @@ impl Config {
     /// then overwriting would allocate four strings only to drop them:
     /// the parent's writes to the heap while children share its pages
     /// copy-on-write cost a page copy each.)
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn for_child(&self, who: ChildIdentity) -> Config {
         let mut cfg = Config {
             name: String::new(),
@@ -58,7 +59,7 @@ impl Config {
             authkey: Authkey::random(),
             parent: None,
             counter: 1,
-            start_method: StartMethod::Fork,
+            start_method: StartMethod::platform_default(),
             spawn_args: Vec::new(),
             is_child: false,
         }

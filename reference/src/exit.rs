@@ -95,7 +95,7 @@ pub(crate) fn run_child(body: Body) -> i32 {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
             let name = context::config().name.clone();
-            let _ = sys::write_all(2, format!("Process {name}:\n{e}\n").as_bytes());
+            let _ = sys::write_stderr(format!("Process {name}:\n{e}\n").as_bytes());
             1
         }
         Err(_) => 1,
@@ -125,7 +125,7 @@ pub(crate) fn install_panic_hook() {
                 "Process {name}:\nthread '{}' {info}\n",
                 thread.name().unwrap_or("<unnamed>")
             );
-            let _ = sys::write_all(2, msg.as_bytes());
+            let _ = sys::write_stderr(msg.as_bytes());
         }));
     });
 }

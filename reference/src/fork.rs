@@ -1,20 +1,42 @@
-//! The fork start method.
+//! The fork start method (Unix only: Windows has no fork, and there the
+//! method is an `Unsupported` error, as CPython has no fork context there).
 
+#[cfg(unix)]
 use std::io::Write;
-use std::os::fd::RawFd;
 
-use crate::context::{self, ChildIdentity};
+#[cfg(unix)]
+use crate::context;
+use crate::context::ChildIdentity;
 use crate::error::{Error, Result};
+#[cfg(unix)]
 use crate::exit;
 use crate::launch::Launcher;
-use crate::popen::{Popen, SentinelPrep};
+use crate::popen::Popen;
+#[cfg(unix)]
+use crate::popen::SentinelPrep;
 use crate::sys;
 use crate::target::Body;
 
+/// Where there is no fork.
+#[cfg(not(unix))]
+pub(crate) struct NoFork;
+
+#[cfg(not(unix))]
+impl Launcher for NoFork {
+    fn launch(&self, _: ChildIdentity, _: Body, _: &[sys::RawDesc]) -> Result<Popen> {
+        Err(Error::new(
+            crate::error::ErrorKind::Unsupported,
+            "cannot find context for 'fork': this platform has no fork",
+        ))
+    }
+}
+
+#[cfg(unix)]
 pub(crate) struct ForkLauncher;
 
+#[cfg(unix)]
 impl Launcher for ForkLauncher {
-    fn launch(&self, who: ChildIdentity, body: Body, _pass_fds: &[RawFd]) -> Result<Popen> {
+    fn launch(&self, who: ChildIdentity, body: Body, _pass_fds: &[sys::RawDesc]) -> Result<Popen> {
         let prep = SentinelPrep::new()?;
         // Take every lock the child will touch, so that no other thread
         // holds one at the moment of the fork (the "prepare" step of
@@ -33,7 +55,9 @@ impl Launcher for ForkLauncher {
         // only swaps it in, and forgets (does not free) what it replaces,
         // so it dirties as few copy-on-write pages as possible.
         let child_cfg = cfg.for_child(who);
+        let own = prep.child_end();
         let pid = sys::fork_then(move || {
+            crate::popen::own_sentinel(own);
             std::mem::forget(std::mem::replace(&mut *cfg, child_cfg));
             std::mem::forget(std::mem::take(&mut *kids));
             drop((kids, cfg, out, err));

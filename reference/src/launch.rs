@@ -4,8 +4,6 @@
 //! and a [`Popen`]. Adding forkserver means one more variant and one more
 //! `Launcher` implementation; `Process` does not change.
 
-use std::os::fd::RawFd;
-
 use crate::context::{self, ChildIdentity};
 use crate::error::Result;
 use crate::popen::Popen;
@@ -24,6 +22,17 @@ pub enum StartMethod {
 }
 
 impl StartMethod {
+    /// CPython's default start method on this platform: spawn on Windows
+    /// and macOS (where fork is unsafe once threads exist), fork elsewhere
+    /// (this crate has no forkserver).
+    pub const fn platform_default() -> StartMethod {
+        if cfg!(any(windows, target_os = "macos")) {
+            StartMethod::Spawn
+        } else {
+            StartMethod::Fork
+        }
+    }
+
     pub(crate) fn code(self) -> u8 {
         match self {
             StartMethod::Fork => 0,
@@ -41,7 +50,7 @@ impl StartMethod {
 }
 
 /// Sets the default start method for new `Process` objects of this process
-/// (children inherit it). Initially [`StartMethod::Fork`].
+/// (children inherit it). Initially [`StartMethod::platform_default`].
 pub fn set_start_method(m: StartMethod) {
     context::config().start_method = m;
 }
@@ -55,13 +64,21 @@ pub fn get_start_method() -> StartMethod {
 pub(crate) trait Launcher {
     /// Starts a child that becomes `who` and runs `body`; `pass_fds` are
     /// descriptors that must stay open at the same numbers in the child.
-    fn launch(&self, who: ChildIdentity, body: Body, pass_fds: &[RawFd]) -> Result<Popen>;
+    fn launch(
+        &self,
+        who: ChildIdentity,
+        body: Body,
+        pass_fds: &[crate::sys::RawDesc],
+    ) -> Result<Popen>;
 }
 
 /// The launcher for `m`.
 pub(crate) fn launcher(m: StartMethod) -> &'static dyn Launcher {
     match m {
+        #[cfg(unix)]
         StartMethod::Fork => &crate::fork::ForkLauncher,
+        #[cfg(not(unix))]
+        StartMethod::Fork => &crate::fork::NoFork,
         StartMethod::Spawn => &crate::spawn::SpawnLauncher,
     }
 }

@@ -17,7 +17,8 @@
 //!
 //! # Start methods
 //!
-//! * [`StartMethod::Fork`] (the default) forks; the child runs the target
+//! * [`StartMethod::Fork`] (the default on Linux and the BSDs; absent on
+//!   Windows, where it is an `Unsupported` error) forks; the child runs the target
 //!   (a closure or a registered function) on a copy of the parent.
 //! * [`StartMethod::Spawn`] forks and re-executes the current program. The
 //!   new program must call [`register`] for its targets and then [`init`]
@@ -102,8 +103,16 @@ pub use registry::register;
 pub use sentinel::Sentinel;
 pub use target::Target;
 
+#[cfg(unix)]
 #[doc(hidden)]
 pub use sys::bench_raw;
+
+/// The platform backend this build uses: `"linux"` (pidfd, `pipe2`,
+/// `ppoll`), `"posix"` (macOS, the BSDs, or Linux built with the
+/// `force-portable` feature) or `"windows"` (spawn only).
+pub fn platform() -> &'static str {
+    sys::BACKEND
+}
 
 /// Sets the arguments (after the executable path) that a spawned child is
 /// executed with. Default: none, which suits a program whose `main` calls

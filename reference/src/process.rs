@@ -2,7 +2,6 @@
 //! (created -> running -> exited -> joined -> closed).
 
 use std::fmt;
-use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -46,7 +45,7 @@ struct State {
     /// Pid of the process that created (or deserialised) this object.
     parent_pid: u32,
     start_method: StartMethod,
-    pass_fds: Vec<RawFd>,
+    pass_fds: Vec<sys::RawDesc>,
     target: TargetKind,
     started: bool,
     pid: Option<u32>,
@@ -123,7 +122,7 @@ pub struct Builder {
     name: Option<String>,
     daemon: Option<bool>,
     start_method: Option<StartMethod>,
-    pass_fds: Vec<RawFd>,
+    pass_fds: Vec<sys::RawDesc>,
 }
 
 impl Builder {
@@ -147,8 +146,17 @@ impl Builder {
 
     /// Keeps `fd` open at the same number in a spawned child (fork children
     /// inherit every descriptor anyway).
-    pub fn pass_fd(mut self, fd: RawFd) -> Self {
+    #[cfg(unix)]
+    pub fn pass_fd(mut self, fd: std::os::fd::RawFd) -> Self {
         self.pass_fds.push(fd);
+        self
+    }
+
+    /// Windows: keeps `handle` open at the same value in the spawned child
+    /// (it is made inheritable only while the child is created).
+    #[cfg(windows)]
+    pub fn pass_handle(mut self, handle: std::os::windows::io::RawHandle) -> Self {
+        self.pass_fds.push(handle as usize);
         self
     }
 
@@ -404,13 +412,13 @@ impl Process {
         let st = self.lock();
         st.check_closed()?;
         match st.popen.as_ref() {
-            Some(p) => Ok(Sentinel::new(p.fd().as_raw_fd(), Arc::clone(&self.inner))),
+            Some(p) => Ok(Sentinel::new(&p.fd(), Arc::clone(&self.inner))),
             None => Err(Error::new(ErrorKind::NotStarted, "process not started")),
         }
     }
 
     /// The descriptor a [`Sentinel`] waits on, while the object is open.
-    pub(crate) fn sentinel_fd(inner: &Inner) -> Result<Arc<std::os::fd::OwnedFd>> {
+    pub(crate) fn sentinel_fd(inner: &Inner) -> Result<Arc<sys::Waitable>> {
         let st = inner.lock();
         st.check_closed()?;
         st.popen
@@ -430,28 +438,18 @@ impl Process {
     }
 
     fn signal(&self, sig: i32) -> Result<()> {
-        let st = self.lock();
+        let mut st = self.lock();
         st.check_closed()?;
         if !st.is_parent() {
             return Err(not_parent("can only terminate a child process"));
         }
-        let Some(popen) = st.popen.as_ref() else {
+        let Some(popen) = st.popen.as_mut() else {
             return Err(Error::new(
                 ErrorKind::NotStarted,
                 "cannot terminate a process that was not started",
             ));
         };
-        if popen.returncode.is_none() {
-            // The child is not reaped (we hold the lock), so the pid is
-            // still ours: at worst a zombie gets a harmless signal.
-            match sys::kill(popen.pid, sig) {
-                Err(e) if e.raw_os_error() != Some(libc::ESRCH) => {
-                    return Err(Error::os("kill", e))
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+        popen.signal(sig)
     }
 
     /// Releases the child's resources (reaps it, closes the sentinel fd).

@@ -85,7 +85,11 @@ fn until_in_ppoll(tid: i32, done: &AtomicBool) -> bool {
         if done.load(Ordering::SeqCst) {
             return false;
         }
-        if syscall_of(tid) == Some(nix::libc::SYS_ppoll) {
+        // ppoll (Linux backend) or poll (the portable one).
+        if matches!(
+            syscall_of(tid),
+            Some(nix::libc::SYS_ppoll | nix::libc::SYS_poll)
+        ) {
             return true;
         }
         assert!(
