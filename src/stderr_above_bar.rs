@@ -39,7 +39,9 @@ impl StderrAboveBar {
         let saved = std::io::stderr().as_fd().try_clone_to_owned().ok()?;
         let drawn_on = std::fs::File::from(saved.try_clone().ok()?);
         let term = console::Term::read_write_pair(std::io::stdin(), drawn_on);
-        let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).ok()?;
+        // std's pipe is close-on-exec on every Unix (pipe2 where it exists).
+        let (read, write) = std::io::pipe().ok()?;
+        let (read, write) = (OwnedFd::from(read), OwnedFd::from(write));
         let (done, drained) = mpsc::channel();
         let printer = bar.clone();
         std::thread::Builder::new()

@@ -10,6 +10,9 @@
 //!   watchdog killed them);
 //! - SIGINT / SIGTERM: the runner stops promptly, writes its report marked
 //!   incomplete, exits non-zero, and leaves nothing.
+//!
+//! Linux only: the test process becomes a child subreaper (`prctl`).
+#![cfg(target_os = "linux")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

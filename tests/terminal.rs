@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 /// A pseudo-terminal of 24 rows and 100 columns: `(master, slave)`.
 fn openpty() -> (OwnedFd, OwnedFd) {
     let (mut master, mut slave) = (-1, -1);
-    let size = libc::winsize {
+    let mut size = libc::winsize {
         ws_row: 24,
         ws_col: 100,
         ws_xpixel: 0,
@@ -25,8 +25,9 @@ fn openpty() -> (OwnedFd, OwnedFd) {
             &mut master,
             &mut slave,
             std::ptr::null_mut(),
-            std::ptr::null(),
-            &size,
+            // `*mut` on the BSDs and macOS, `*const` on Linux: both accept these.
+            std::ptr::null_mut(),
+            &mut size,
         )
     };
     assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());

@@ -32,7 +32,8 @@ mod not_parent;
 // The exit handler: daemonic children terminated, others joined.
 #[cfg(unix)]
 mod exit_handler;
-#[cfg(unix)]
+// Linux only: it finds threads blocked in ppoll/poll through /proc.
+#[cfg(target_os = "linux")]
 mod races;
 // Spawn on Windows: handles as sentinels, TerminateProcess, no fork.
 #[cfg(windows)]

@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, MutexGuard};
 
-use nix::fcntl::OFlag;
 use procspec_reference::{current_process, parent_process, register, Process, Target};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
@@ -98,7 +97,8 @@ pub fn pid_exists(pid: u32) -> bool {
 
 /// A pipe, both ends close-on-exec.
 pub fn pipe() -> (OwnedFd, OwnedFd) {
-    nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap()
+    let (r, w) = std::io::pipe().unwrap();
+    (OwnedFd::from(r), OwnedFd::from(w))
 }
 
 /// A release gate: children block reading `r` until the test writes.

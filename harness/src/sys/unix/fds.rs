@@ -1,0 +1,47 @@
+//! Descriptors: close-on-exec pipes, adoption of inherited ones,
+//! non-blocking mode.
+
+/// A pipe whose both ends are close-on-exec (spawned children get only the
+/// ends handed to them explicitly).
+pub fn pipe() -> std::io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    #[cfg(all(target_os = "linux", not(feature = "force-portable")))]
+    return nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(std::io::Error::from);
+    // POSIX has no pipe2 (macOS lacks it): pipe, then FD_CLOEXEC.
+    #[cfg(any(not(target_os = "linux"), feature = "force-portable"))]
+    {
+        use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+        use std::os::fd::AsRawFd;
+        let (r, w) = nix::unistd::pipe().map_err(std::io::Error::from)?;
+        for fd in [&r, &w] {
+            fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))
+                .map_err(std::io::Error::from)?;
+        }
+        Ok((r, w))
+    }
+}
+
+/// Adopt an fd number handed to this process (by fork inheritance or a
+/// spawn's pass_fd) as an owned file.
+pub fn adopt_fd(fd: std::os::fd::RawFd) -> std::fs::File {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the creator passed this fd number to exactly this child for
+    // this one use; nothing else in the child owns it.
+    unsafe { std::fs::File::from_raw_fd(fd) }
+}
+
+// ---------------------------------------------------------------------------
+// For `remote`: an adapter process in its own process group, talked to over
+// pipes with deadlines.
+// ---------------------------------------------------------------------------
+
+/// Put `fd` in non-blocking mode (writes then fail with `WouldBlock`
+/// instead of waiting for room).
+pub fn set_nonblocking(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    use std::os::fd::AsRawFd;
+    let raw = fd.as_raw_fd();
+    let flags = fcntl(raw, FcntlArg::F_GETFL).map_err(std::io::Error::from)?;
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(raw, FcntlArg::F_SETFL(flags)).map_err(std::io::Error::from)?;
+    Ok(())
+}
