@@ -27,7 +27,7 @@ fn openpty() -> (OwnedFd, OwnedFd) {
             std::ptr::null_mut(),
             // `*mut` on the BSDs and macOS, `*const` on Linux: both accept these.
             std::ptr::null_mut(),
-            &mut size,
+            std::ptr::addr_of_mut!(size),
         )
     };
     assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());

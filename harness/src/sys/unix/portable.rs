@@ -95,7 +95,7 @@ pub fn open_fds() -> usize {
     };
     // SAFETY: `lim` is a valid rlimit for getrlimit to fill.
     let max = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
-        (lim.rlim_cur as u64).min(65536) as i32
+        i32::try_from(lim.rlim_cur.min(65536)).unwrap_or(65536)
     } else {
         1024
     };
