@@ -6,12 +6,18 @@
 //! Exit codes: 0 every result matches its expectation, 1 some do not (or an
 //! adapter could not start), 2 usage or configuration errors.
 
+#[cfg(unix)]
 mod cmd;
+#[cfg(unix)]
 mod stderr_above_bar;
+#[cfg(unix)]
 mod summary;
 
+#[cfg(unix)]
 use clap::{Parser, Subcommand};
+#[cfg(unix)]
 use std::path::PathBuf;
+#[cfg(unix)]
 use std::process::ExitCode;
 
 /// Conformance suite for the multiprocessing.Process lifecycle.
@@ -22,6 +28,7 @@ use std::process::ExitCode;
 /// protocol of spec/INTERPRETING.md) through hand-written cases and random
 /// operation sequences, holds every outcome to the model, and reports which
 /// clause of the spec each implementation honours.
+#[cfg(unix)]
 #[derive(Debug, Parser)]
 #[command(name = "procspec", version, propagate_version = true)]
 #[command(after_help = "\
@@ -39,6 +46,7 @@ struct Cli {
     command: Command,
 }
 
+#[cfg(unix)]
 #[derive(Debug, Subcommand)]
 enum Command {
     Run(cmd::run::RunArgs),
@@ -49,6 +57,7 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
 }
 
+#[cfg(unix)]
 fn main() -> ExitCode {
     // Spawned reference children re-execute this binary: they must find
     // their targets and branch off here, before anything else happens.
@@ -85,4 +94,13 @@ fn main() -> ExitCode {
             cmd::config_error()
         }
     }
+}
+
+/// The runner needs fork, process groups and descriptors passed by number,
+/// which Windows lacks; there the reference crate and
+/// `procspec_harness::conformance_suite!` are what runs (see the README).
+#[cfg(not(unix))]
+fn main() -> std::process::ExitCode {
+    eprintln!("procspec: the runner is Unix only for now; see the README's platform table");
+    std::process::ExitCode::from(2)
 }

@@ -3,6 +3,9 @@
 //! panic) must appear above it in whole lines, not written under the bar
 //! (which leaves stranded copies of the bar on the screen).
 //! The runner's stderr is a pseudo-terminal here, read to the end.
+//!
+//! Unix only: a pseudo-terminal (openpty).
+#![cfg(unix)]
 
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};

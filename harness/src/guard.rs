@@ -114,7 +114,7 @@ pub fn kill_descendants_except(keep: &[u32]) {
         }
         for d in &ds {
             if d.state != 'Z' {
-                sys::kill(d.pid, libc::SIGKILL);
+                sys::kill(d.pid, sys::SIGKILL);
             }
         }
         for d in ds.iter().filter(|d| d.ppid == sys::getpid()) {
@@ -127,7 +127,7 @@ pub fn kill_descendants_except(keep: &[u32]) {
 pub fn kill_pids(pids: &[u32]) {
     for &pid in pids {
         if sys::stat(pid).is_some_and(|s| s.state != 'Z') {
-            sys::kill(pid, libc::SIGKILL);
+            sys::kill(pid, sys::SIGKILL);
         }
     }
 }

@@ -23,13 +23,32 @@ pub mod cases;
 pub mod check;
 pub mod expectations;
 pub mod guard;
+#[cfg(unix)]
 pub mod impls;
 pub mod machine;
+// Unix only for now: fork, descriptors passed by number, process groups.
+#[cfg(unix)]
 pub mod reference_adapter;
+#[cfg(unix)]
 pub mod remote;
 pub mod run;
 pub mod suite;
 mod sys;
+#[cfg(unix)]
 pub mod watchdog;
+/// No watchdog on Windows yet (a Job object with kill-on-close is its
+/// counterpart): nothing is ever requested to stop, no helper runs.
+#[cfg(not(unix))]
+pub mod watchdog {
+    /// Never: there are no stop signals to watch.
+    pub fn stop_requested() -> bool {
+        false
+    }
+
+    /// There is no watchdog process.
+    pub fn pid() -> Option<u32> {
+        None
+    }
+}
 
 pub use adapter::{Adapter, AdapterFailure, AdapterInfo, NativeError, Observed};

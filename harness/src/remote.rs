@@ -74,10 +74,12 @@ fn info_of(hello: &Hello) -> AdapterInfo {
         implementation: hello.implementation.clone(),
         version: hello.version.clone(),
         start_method: hello.start_method.clone(),
-        // The runner itself observes orphans (it is their subreaper).
+        // The runner itself observes orphans (it is their subreaper), where
+        // it can be one: not on the portable backend.
         capabilities: {
             let mut caps = hello.capabilities.clone();
-            if !caps.contains(&Capability::Orphans) {
+            caps.retain(|c| *c != Capability::Orphans);
+            if crate::guard::install() {
                 caps.push(Capability::Orphans);
             }
             caps

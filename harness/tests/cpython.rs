@@ -2,6 +2,9 @@
 //! and forkserver, through the Python adapter and the wire protocol: every
 //! case, and a modest state-machine run. Known divergences are data in
 //! `fixtures/expectations/`, each with its reason.
+//!
+//! Unix only: the reference adapter and remote adapters need fork and pipes passed by number.
+#![cfg(unix)]
 
 use procspec_harness::remote::{RemoteAdapter, RemoteCommand};
 use std::path::Path;

@@ -7,6 +7,9 @@
 //! The implementation with a known divergence is the reference with one
 //! rule broken, as in `mutants.rs`; its "expectation file" lists that rule's
 //! clause.
+//!
+//! Unix only: the reference adapter and remote adapters need fork and pipes passed by number.
+#![cfg(unix)]
 
 use procspec_harness::adapter::{Adapter, AdapterFailure, AdapterInfo, Observed};
 use procspec_harness::expectations::Expectations;

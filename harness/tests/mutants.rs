@@ -6,6 +6,9 @@
 //! Each mutant wraps the real reference adapter and changes only what the
 //! rule is about, the way a real bug would (proptest's heap example teaches
 //! with `pop_wrong` the same way).
+//!
+//! Unix only: the reference adapter and remote adapters need fork and pipes passed by number.
+#![cfg(unix)]
 
 use procspec_harness::adapter::{Adapter, AdapterFailure, AdapterInfo, Observed};
 use procspec_harness::machine::{run_machine, MachineConfig};

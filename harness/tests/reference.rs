@@ -1,5 +1,8 @@
 //! procspec's reference implementation against the whole suite, under fork
 //! and under spawn, through the same macro any other crate would use.
+//!
+//! Unix only: the reference adapter and remote adapters need fork and pipes passed by number.
+#![cfg(unix)]
 
 use procspec_harness::reference_adapter::{register_targets, ReferenceAdapter};
 use procspec_reference::StartMethod;

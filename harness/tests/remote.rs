@@ -5,6 +5,9 @@
 //! processes of its own adapter: the pids it saw, and their process groups.
 //! Like the real runner, the test process is a child subreaper: whatever
 //! the adapters orphan comes back to it, and must be reaped.
+//!
+//! Unix only: the reference adapter and remote adapters need fork and pipes passed by number.
+#![cfg(unix)]
 
 use procspec_harness::remote::{RemoteAdapter, RemoteCommand, STDERR_KEEP};
 use procspec_harness::{Adapter, AdapterFailure, Observed};

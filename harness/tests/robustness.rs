@@ -16,6 +16,9 @@
 //!   process's key (which every child shares) in no form: raw, hex, base64,
 //!   byte list. The key is 32 bytes, not all zero, and two fresh processes
 //!   get different keys.
+//!
+//! Unix only: the reference adapter and remote adapters need fork and pipes passed by number.
+#![cfg(unix)]
 
 use procspec_harness::cases::{load_cases, LoadedCase};
 use procspec_harness::expectations::Expectations;

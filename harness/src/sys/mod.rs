@@ -5,13 +5,19 @@
 //!
 //! `unix/` serves Linux (`unix/linux.rs`: `/proc`, subreaper, pidfd) and
 //! macOS and the BSDs (`unix/portable.rs`, which Linux runs too with the
-//! `force-portable` feature). Windows has no harness backend yet: there
-//! the crate builds its platform-free parts (the checker, cases, the state
-//! machine, `conformance_suite!` for an adapter of one's own) and leaves
-//! out what needs one (the in-process reference adapter, remote adapters,
-//! the leak guard's process tree and the watchdog).
+//! `force-portable` feature). `windows.rs` has the process tree
+//! (Toolhelp), the handle count and `TerminateProcess`: enough for the leak
+//! guard, the checker, cases, the state machine and `conformance_suite!`
+//! with an adapter of one's own. What needs fork, pipes passed by number
+//! or process groups (the in-process reference adapter, remote adapters,
+//! the watchdog) is Unix only for now.
 
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
 pub use unix::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::*;

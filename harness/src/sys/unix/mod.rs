@@ -22,6 +22,9 @@ mod portable;
 #[cfg(any(not(target_os = "linux"), feature = "force-portable"))]
 pub use portable::*;
 
+/// SIGKILL, for the guard's kills.
+pub const SIGKILL: i32 = libc::SIGKILL;
+
 /// This process's pid.
 pub fn getpid() -> u32 {
     std::process::id()

@@ -1,0 +1,126 @@
+//! Windows: the process tree from a Toolhelp snapshot, the handle count as
+//! the descriptor count, `TerminateProcess` as kill. Enough for the leak
+//! guard and the checker; no subreaper (orphans are not counted), no
+//! zombies (a process ends as a whole), no stop signals.
+
+use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+    CreateToolhelp32Snapshot, Process32FirstW, Process32NextW, PROCESSENTRY32W, TH32CS_SNAPPROCESS,
+};
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, GetProcessHandleCount, OpenProcess, TerminateProcess, WaitForSingleObject,
+    PROCESS_TERMINATE,
+};
+
+/// The standard access right to wait on an object.
+const SYNCHRONIZE: u32 = 0x0010_0000;
+
+/// Used where Unix sends SIGKILL; `kill` ignores it.
+pub const SIGKILL: i32 = 9;
+
+/// One process as the Toolhelp snapshot shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcStat {
+    /// Its pid.
+    pub pid: u32,
+    /// Its parent's pid (which may since have been reused: Windows does not
+    /// reparent).
+    pub ppid: u32,
+    /// Always `R`: Windows has no zombies.
+    pub state: char,
+}
+
+/// This process's pid.
+pub fn getpid() -> u32 {
+    std::process::id()
+}
+
+/// Every process on the machine.
+pub fn all_processes() -> Vec<ProcStat> {
+    let mut out = Vec::new();
+    // SAFETY: a snapshot of all processes; the handle is closed below.
+    let snap = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0) };
+    if snap == INVALID_HANDLE_VALUE {
+        return out;
+    }
+    // SAFETY: PROCESSENTRY32W is plain data; dwSize must be set first.
+    let mut entry: PROCESSENTRY32W = unsafe { std::mem::zeroed() };
+    entry.dwSize = std::mem::size_of::<PROCESSENTRY32W>() as u32;
+    // SAFETY: `snap` is a live snapshot and `entry` a valid out-structure.
+    let mut more = unsafe { Process32FirstW(snap, &mut entry) } != 0;
+    while more {
+        out.push(ProcStat {
+            pid: entry.th32ProcessID,
+            ppid: entry.th32ParentProcessID,
+            state: 'R',
+        });
+        // SAFETY: as above.
+        more = unsafe { Process32NextW(snap, &mut entry) } != 0;
+    }
+    // SAFETY: `snap` is ours and closed once.
+    unsafe { CloseHandle(snap) };
+    out
+}
+
+/// The process `pid`, if it exists.
+pub fn stat(pid: u32) -> Option<ProcStat> {
+    all_processes().into_iter().find(|s| s.pid == pid)
+}
+
+/// Every descendant of `root` (by recorded parent pid).
+pub fn descendants(root: u32) -> Vec<ProcStat> {
+    let all = all_processes();
+    let mut out: Vec<ProcStat> = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for s in all.iter().filter(|s| s.ppid == p && s.pid != p) {
+            if !out.iter().any(|o| o.pid == s.pid) {
+                out.push(*s);
+                frontier.push(s.pid);
+            }
+        }
+    }
+    out
+}
+
+/// The number of open handles of this process (the descriptor count's
+/// counterpart).
+pub fn open_fds() -> usize {
+    let mut n = 0u32;
+    // SAFETY: the pseudo-handle of this process; `n` is a valid out-pointer.
+    unsafe { GetProcessHandleCount(GetCurrentProcess(), &mut n) };
+    n as usize
+}
+
+/// No subreaper on Windows.
+pub fn become_subreaper() -> bool {
+    false
+}
+
+fn open(pid: u32, access: u32) -> Option<HANDLE> {
+    // SAFETY: OpenProcess takes plain values; a null handle means failure.
+    let h = unsafe { OpenProcess(access, 0, pid) };
+    (!h.is_null()).then_some(h)
+}
+
+/// Terminates `pid` (exit code 1); errors (already gone) are ignored.
+pub fn kill(pid: u32, _signal: i32) {
+    if let Some(h) = open(pid, PROCESS_TERMINATE) {
+        // SAFETY: `h` is a live handle with PROCESS_TERMINATE, closed once.
+        unsafe {
+            TerminateProcess(h, 1);
+            CloseHandle(h);
+        }
+    }
+}
+
+/// Waits for `pid` to end (there is nothing to reap on Windows).
+pub fn reap(pid: u32) {
+    if let Some(h) = open(pid, SYNCHRONIZE) {
+        // SAFETY: `h` is a live handle with SYNCHRONIZE, closed once.
+        unsafe {
+            WaitForSingleObject(h, 10_000);
+            CloseHandle(h);
+        }
+    }
+}
