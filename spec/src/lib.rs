@@ -22,6 +22,7 @@ pub mod case;
 pub mod clauses;
 mod error;
 pub mod model;
+pub mod platform;
 pub mod results;
 pub mod untested;
 pub mod vocab;
