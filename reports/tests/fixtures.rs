@@ -34,6 +34,9 @@ pub fn clauses() -> Vec<Clause> {
 
 pub fn step(at: &str, op: Op, observed: Option<Outcome>) -> StepRecord {
     StepRecord {
+        elapsed_ms: None,
+        allowed: Vec::new(),
+        irrelevant: false,
         step: Step {
             at: Ref::from(at),
             op,
@@ -48,6 +51,9 @@ pub fn p1() -> Ref {
 
 pub fn result(id: &str, clauses: &[&str], status: Status) -> CaseResult {
     CaseResult {
+        root: None,
+        observer: None,
+        replay: None,
         id: id.to_string(),
         kind: ResultKind::Case,
         clauses: clauses.iter().map(|c| c.to_string()).collect(),

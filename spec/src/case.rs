@@ -142,7 +142,7 @@ impl Case {
             let arms = model::transition(&world, &s.step)
                 .map_err(|e| SpecError::invalid(path, s.line, format!("step `{}`: {e}", s.step)))?;
             let arm = match &s.expect {
-                Some(o) => model::follow(&arms, o, None).ok_or_else(|| {
+                Some(o) => model::follow(&arms, o, None, None, 0).ok_or_else(|| {
                     let allowed: Vec<String> = arms.iter().map(|a| a.expect.to_string()).collect();
                     SpecError::invalid(
                         path,
