@@ -130,9 +130,10 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             .unwrap_or_default();
         let index = self.records.len();
         let observed = if step.op == Op::Orphans {
-            // The runner observes orphans itself: they were reparented to it.
-            let own = self.adapter.own_pids();
-            Observed::plain(Outcome::Ok(Value::Int(crate::guard::count_orphans(&own))))
+            // The runner observes orphans itself, from the pids of the
+            // processes the run started: who their OS parent is now (the
+            // runner, a fork server) does not matter.
+            Observed::plain(Outcome::Ok(Value::Int(self.count_orphans())))
         } else {
             self.timed_apply(step)?
         };
@@ -155,11 +156,33 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             step.op.name().to_string(),
             observed.outcome.to_string(),
         ));
-        if let Some(c) = arm.clause.filter(|_| model::discriminates(&arms)) {
-            *self.coverage.clauses.entry(c.to_string()).or_default() += 1;
+        if model::discriminates(&arms) {
+            // The arm's clause, what it implies, and the clauses behind
+            // the facts this observation read.
+            let facts = model::facts_read(&self.world, step);
+            let checked = arm
+                .clause
+                .into_iter()
+                .chain(
+                    arm.clause
+                        .map(model::implied)
+                        .unwrap_or_default()
+                        .iter()
+                        .copied(),
+                )
+                .chain(facts.iter().map(|w| w.clause))
+                .chain(facts.iter().flat_map(|w| model::implied(w.clause).iter().copied()));
+            for c in checked {
+                *self.coverage.clauses.entry(c.to_string()).or_default() += 1;
+            }
         }
         self.world = arm.next.clone();
         self.world.stamp(index);
+        if let (Op::Start { p }, Outcome::Ok(_)) = (&step.op, &observed.outcome) {
+            if p != &step.at {
+                self.learn_pid(&step.at, p);
+            }
+        }
         if observed.outcome.is_err() {
             self.probe_no_effect(step)?;
         }
@@ -320,6 +343,35 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         self.world = arm.next.clone();
         self.world.stamp(index);
         Ok(())
+    }
+
+    /// Ask for the pid of the process `p` that `at` just started, so that
+    /// orphans are counted by what the run made. Not a step of the run:
+    /// nothing is recorded or judged (the next `pid` op is).
+    fn learn_pid(&mut self, at: &Ref, p: &Ref) {
+        let ask = Step {
+            at: at.clone(),
+            op: Op::Pid { p: p.clone() },
+        };
+        if let Ok(Observed {
+            outcome: Outcome::Ok(Value::Pid(pid)),
+            ..
+        }) = self.adapter.apply(&ask)
+        {
+            self.pids.entry(p.clone()).or_insert(pid);
+        }
+    }
+
+    /// Live processes of the run whose creator has died or is dying (by
+    /// the model), by their recorded pids.
+    fn count_orphans(&self) -> i64 {
+        self.world
+            .procs
+            .iter()
+            .filter(|(_, x)| !x.parent.is_main() && self.world.dead_or_dying(&x.parent).1)
+            .filter_map(|(r, _)| self.pids.get(r))
+            .filter(|pid| crate::sys::stat(**pid).is_some_and(|s| s.state != 'Z'))
+            .count() as i64
     }
 
     /// Apply `step`; when the adapter did not time the call itself, the

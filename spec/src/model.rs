@@ -22,7 +22,7 @@ mod world;
 
 pub use apply::{transition, EVENTUALLY_MS};
 // `discriminates` and `follow` below are the checker's two questions.
-pub use blame::blame;
+pub use blame::{blame, facts_read};
 pub use world::{Handle, Key, Life, Proc, Why, World, MAIN_NAME};
 
 use crate::vocab::{Outcome, Value};
@@ -194,6 +194,25 @@ pub struct Invalid(pub String);
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The clauses an outcome under `clause` also checks: the invariants and
+/// return-value rules that hold whenever that rule does (Elle reports the
+/// weakest violated property and every stronger one it implies; here a
+/// checked rule vouches for the weaker ones it contains).
+pub fn implied(clause: &str) -> &'static [&'static str] {
+    match clause {
+        "start.once" => &["invariant.single-start"],
+        "join.parent-only" | "is-alive.parent-only" => &["invariant.parent-child"],
+        "daemon.no-children" => &["invariant.daemon-restriction"],
+        "close.requires-exit" => &["invariant.close-requires-exit"],
+        "name.default-form" => &["invariant.identity-chain"],
+        "authkey.no-pickle" => &["invariant.authkey-security"],
+        "join.blocks" | "join.timeout" | "join.many-times" => &["join.returns-none"],
+        "active-children.live" => &["active-children.joins-finished"],
+        "terminate.orphans" => &["terminate.no-exit-handlers"],
+        _ => &[],
     }
 }
 

@@ -264,7 +264,8 @@ fn key_arm(t: &mut Builder, key: &Key, clause: &'static str, next: World) {
 fn key_len_arm(t: &mut Builder, key: &Key, clause: &'static str, next: World) {
     match key {
         Key::Root => t.arm(Expect::IntAtLeast(ROOT_KEY_MIN_LEN), Some(clause), next),
-        Key::Set(_, len) => t.ok_then(Value::Int(*len as i64), clause, next),
+        // A key set from bytes is those bytes ("a byte string").
+        Key::Set(_, len) => t.ok_then(Value::Int(*len as i64), "authkey.bytes", next),
     }
 }
 
@@ -305,9 +306,15 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
             name: NameArg::Str(name),
             ..
         } => {
+            // "Multiple processes may be given the same name."
+            let repeated = w.handles.iter().any(|(k, o)| k != &key && o.name == *name);
             let next = with(&|h: &mut Handle| {
                 h.name = name.clone();
-                h.name_why = Why::by("name.identification");
+                h.name_why = Why::by(if repeated {
+                    "name.may-repeat"
+                } else {
+                    "name.identification"
+                });
             });
             if h.closed {
                 attr_closed(t, Value::None, next);

@@ -16,6 +16,14 @@ use crate::vocab::{Op, Step};
 /// exit codes or liveness of a process, a name, a daemon flag, a key, the
 /// started or closed state of an object.
 pub fn blame(world: &World, step: &Step) -> Option<Why> {
+    if step.op == Op::Orphans {
+        // Whether a process outlived its creator was decided by what ended
+        // it (a daemonic child terminated at its creator's exit, a
+        // signal), if anything did.
+        return orphan_candidates(world)
+            .map(|x| x.life_why)
+            .find(|w| ENDERS.contains(&w.clause));
+    }
     let at = &step.at;
     let me = world.procs.get(at).filter(|_| !at.is_main());
     match &step.op {
@@ -31,6 +39,43 @@ pub fn blame(world: &World, step: &Step) -> Option<Why> {
         _ => {}
     }
     let p = step.op.subject()?;
+    read_by_subject(world, at, p, step)
+}
+
+/// Clauses that end a process from outside: a wrong liveness after one of
+/// them is that clause's failure.
+const ENDERS: &[&str] = &[
+    "daemon.terminated-at-exit",
+    "terminate.sigterm",
+    "kill.sigkill",
+    "error.no-effect",
+];
+
+/// Processes whose creator has died or is dying: what `orphans` counts.
+fn orphan_candidates(world: &World) -> impl Iterator<Item = &super::world::Proc> {
+    world
+        .procs
+        .values()
+        .filter(|x| !x.parent.is_main() && world.dead_or_dying(&x.parent).1)
+}
+
+/// Every fact `step` reads in `world` and the clause that established it:
+/// what a discriminating observation at this step checks besides its own
+/// clause.
+pub fn facts_read(world: &World, step: &Step) -> Vec<Why> {
+    if step.op == Op::Orphans {
+        return orphan_candidates(world).map(|x| x.life_why).collect();
+    }
+    blame(world, step).into_iter().collect()
+}
+
+fn read_by_subject(
+    world: &World,
+    at: &crate::vocab::Ref,
+    p: &crate::vocab::Ref,
+    step: &Step,
+) -> Option<Why> {
+    let me = world.procs.get(at).filter(|_| !at.is_main());
     if p == at {
         let x = me?;
         return match &step.op {
@@ -62,11 +107,9 @@ pub fn blame(world: &World, step: &Step) -> Option<Why> {
         | Op::Close { .. }
         | Op::Terminate { .. }
         | Op::Kill { .. } => life.filter(|w| w.clause == "error.no-effect"),
-        Op::Start { .. }
-        | Op::Pid { .. }
-        | Op::Sentinel { .. }
-        | Op::SentinelOpen { .. }
-        | Op::Run { .. } => Some(h.state_why),
+        Op::Start { .. } | Op::Pid { .. } | Op::Sentinel { .. } | Op::Run { .. } => {
+            Some(h.state_why)
+        }
         _ => None,
     }
 }
