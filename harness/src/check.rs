@@ -22,7 +22,25 @@ pub const NO_EFFECT: &str = "error.no-effect";
 /// How much later than its upper time bound an op may return (a join's
 /// timeout, a wait's deadline): generous, because a loaded CI machine
 /// schedules late, never early. Lower bounds have no slack.
-pub const DEFAULT_SLACK: Duration = Duration::from_secs(5);
+pub const DEFAULT_SLACK: Duration = Duration::from_millis(procspec_spec::results::DEFAULT_SLACK_MS);
+
+/// The slack of every checker this process makes from now on (the
+/// runner's `--timing-slack-ms`); a run records it in its `run_info`.
+static SLACK_MS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(procspec_spec::results::DEFAULT_SLACK_MS);
+
+/// Set the slack past upper time bounds for the checkers made from now on.
+pub fn set_slack(slack: Duration) {
+    SLACK_MS.store(
+        slack.as_millis() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// The slack past upper time bounds, in milliseconds.
+pub fn slack_ms() -> u64 {
+    SLACK_MS.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Why a run of steps stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +115,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             world: World::new(inherit_handles).of_class(&class_name),
             root_key: None,
             pids: BTreeMap::new(),
-            slack_ms: DEFAULT_SLACK.as_millis() as u64,
+            slack_ms: slack_ms(),
             records: Vec::new(),
             coverage: Coverage::default(),
         }
@@ -171,7 +189,11 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                         .copied(),
                 )
                 .chain(facts.iter().map(|w| w.clause))
-                .chain(facts.iter().flat_map(|w| model::implied(w.clause).iter().copied()));
+                .chain(
+                    facts
+                        .iter()
+                        .flat_map(|w| model::implied(w.clause).iter().copied()),
+                );
             for c in checked {
                 *self.coverage.clauses.entry(c.to_string()).or_default() += 1;
             }

@@ -67,6 +67,7 @@ pub fn result(id: &str, clauses: &[&str], status: Status) -> CaseResult {
 
 pub fn info(implementation: &str) -> RunInfo {
     RunInfo {
+        timing_slack_ms: procspec_spec::results::DEFAULT_SLACK_MS,
         implementation: implementation.to_string(),
         version: "1.0".to_string(),
         start_method: "fork".to_string(),

@@ -96,6 +96,17 @@ pub struct RunInfo {
     /// Why the whole implementation was skipped, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
+    /// How much later than an upper time bound an op was allowed to return
+    /// (a join's timeout, a wait's deadline), in milliseconds.
+    #[serde(default = "default_slack_ms")]
+    pub timing_slack_ms: u64,
+}
+
+/// The default of [`RunInfo::timing_slack_ms`]: 5 s.
+pub const DEFAULT_SLACK_MS: u64 = 5_000;
+
+fn default_slack_ms() -> u64 {
+    DEFAULT_SLACK_MS
 }
 
 fn yes() -> bool {
