@@ -107,8 +107,10 @@ fn read_by_subject(
         | Op::Close { .. }
         | Op::Terminate { .. }
         | Op::Kill { .. } => life.filter(|w| w.clause == "error.no-effect"),
+        // Whether start() may run, pid or sentinel exist: the op's own
+        // rule, unless an op that failed should have left the state alone.
         Op::Start { .. } | Op::Pid { .. } | Op::Sentinel { .. } | Op::Run { .. } => {
-            Some(h.state_why)
+            Some(h.state_why).filter(|w| w.clause == "error.no-effect")
         }
         _ => None,
     }
