@@ -115,6 +115,7 @@ impl ReferenceAdapter {
             Capability::Agent,
             Capability::Run,
             Capability::AuthkeySerialize,
+            Capability::Descriptors,
         ];
         // Orphans are counted by the runner as their subreaper: not on the
         // portable backend (macOS, the BSDs), which has none.
@@ -136,6 +137,7 @@ impl ReferenceAdapter {
                 start_method: name.into(),
                 capabilities,
                 protocol_version: 0,
+                class_name: "Process".into(),
             },
             method,
             worker: None,

@@ -98,3 +98,22 @@ pub fn install_stop_handlers() {
 pub fn stop_requested() -> bool {
     STOP_FLAG.load(std::sync::atomic::Ordering::SeqCst)
 }
+
+/// Send this process `signal` with its default action (a target that dies
+/// of a signal it sends itself). No core file is written.
+pub fn raise_default(signal: i32) -> ! {
+    let no_core = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit and signal take no pointers but `no_core`, which
+    // lives across the call; resetting the disposition to SIG_DFL runs no
+    // handler code; raise delivers to this thread. A signal whose default
+    // action does not end the process would return here, so exit then.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+        libc::_exit(1)
+    }
+}
