@@ -114,13 +114,14 @@ impl ReferenceAdapter {
             Capability::JoinTimeout,
             Capability::Agent,
             Capability::Run,
+            Capability::Orphans,
             Capability::AuthkeySerialize,
             Capability::Descriptors,
         ];
         // Orphans are counted by the runner as their subreaper: not on the
         // portable backend (macOS, the BSDs), which has none.
-        if crate::guard::install() {
-            capabilities.push(Capability::Orphans);
+        if !crate::guard::install() {
+            capabilities.retain(|c| *c != Capability::Orphans);
         }
         if method == StartMethod::Fork {
             capabilities.extend([Capability::Fork, Capability::InheritHandles]);
