@@ -379,6 +379,10 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
                 "only {p}'s creator holds its release pipe"
             )))
         }
+        Op::Await { .. } if h.closed => return Err(Invalid(
+            "await on a closed object is not modelled (what it polls decides whether it raises)"
+                .into(),
+        )),
         _ if h.closed => closed_op(t, op),
         Op::Start { .. } => start(t, at, p, h, own),
         Op::Join { timeout_ms, .. } => join(t, p, h, own, life, *timeout_ms)?,
