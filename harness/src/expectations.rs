@@ -138,18 +138,27 @@ impl Expectations {
         out
     }
 
+    /// The entry that applies to `result`: its case's entry first (it
+    /// names the result exactly), else the first clause entry.
     fn find(&self, result: &CaseResult) -> Option<&Divergence> {
+        let by_case = self
+            .divergences
+            .iter()
+            .find(|d| d.applies_here() && d.case.as_deref() == Some(result.id.as_str()));
+        by_case.or_else(|| self.by_clause(result))
+    }
+
+    fn by_clause(&self, result: &CaseResult) -> Option<&Divergence> {
         self.divergences.iter().find(|d| {
             let here = d.applies_here();
             // A clause entry names a rule an implementation breaks: it
             // matches a failure on that rule (root or observer), or a
             // pass for steering, never a timeout or a crash, which say
             // nothing about a rule.
-            let hit = d.case.as_deref() == Some(result.id.as_str())
-                || d.clause.as_ref().is_some_and(|c| {
-                    result.clauses.contains(c)
-                        && !matches!(result.status, Status::Timeout | Status::Crash)
-                });
+            let hit = d.clause.as_ref().is_some_and(|c| {
+                result.clauses.contains(c)
+                    && !matches!(result.status, Status::Timeout | Status::Crash)
+            });
             here && hit
         })
     }
