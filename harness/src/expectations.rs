@@ -138,6 +138,36 @@ impl Expectations {
         out
     }
 
+    /// The entries that no result of `results` (one run of the
+    /// implementation) used: no expected failure was theirs, and, for a
+    /// steering entry, no sequence was steered around its clause. Entries
+    /// for another platform are not judged here.
+    pub fn unused<'a>(&'a self, results: &[CaseResult]) -> Vec<&'a Divergence> {
+        let mut used: Vec<*const Divergence> = results
+            .iter()
+            .filter(|r| r.status == Status::ExpectedFail)
+            .filter_map(|r| self.find(r))
+            .map(|d| d as *const Divergence)
+            .collect();
+        for d in &self.divergences {
+            let steering = d.allowed.is_none() && d.clause.is_some();
+            let steered = steering
+                && results.iter().any(|r| {
+                    r.message.as_deref().is_some_and(|m| {
+                        m.contains("steered around")
+                            && d.clause.as_deref().is_some_and(|c| m.contains(c))
+                    })
+                });
+            if steered || !d.applies_here() {
+                used.push(d as *const Divergence);
+            }
+        }
+        self.divergences
+            .iter()
+            .filter(|d| !used.contains(&(*d as *const Divergence)))
+            .collect()
+    }
+
     /// The entry that applies to `result`: its case's entry first (it
     /// names the result exactly), else the first clause entry.
     fn find(&self, result: &CaseResult) -> Option<&Divergence> {
