@@ -83,6 +83,8 @@ fn options(expectations: Expectations, sequences: u32) -> RunOptions {
         max_steps: 32,
         regressions: None,
         expectations,
+        stall_threshold: procspec_harness::breaker::DEFAULT_THRESHOLD,
+        selection: procspec_harness::units::Selection::all(),
     }
 }
 

@@ -16,6 +16,7 @@ use procspec_harness::expectations::Expectations;
 use procspec_harness::impls::{ImplKind, Resolved};
 use procspec_harness::remote::{RemoteAdapter, RemoteCommand, PROTOCOL};
 use procspec_harness::run::{run_implementation, Progress, RunOptions};
+use procspec_harness::units::Selection;
 use procspec_harness::{Adapter, AdapterFailure};
 use procspec_spec::results::{LeakCounts, RunInfo, RunReport};
 use std::io::IsTerminal;
@@ -87,6 +88,12 @@ pub struct RunArgs {
     /// The deadline of one op (and of an adapter's hello), in milliseconds.
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     deadline_ms: u64,
+
+    /// After N cases or sequences in a row that timed out or crashed, each
+    /// after a restart of the adapter, the rest of that implementation is
+    /// reported `not-run` and the run goes on to the next (0: never).
+    #[arg(long, default_value_t = procspec_harness::breaker::DEFAULT_THRESHOLD, value_name = "N")]
+    stall_threshold: u32,
 
     /// Run the case files under DIR instead of <root>/cases (the
     /// expectation files' case ids are then checked against the repository's
@@ -172,6 +179,8 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
             max_steps: args.max_steps,
             regressions: args.regressions.clone(),
             expectations: Expectations::default(),
+            stall_threshold: args.stall_threshold,
+            selection: Selection::all(),
         },
         deadline: Duration::from_millis(args.deadline_ms.max(1)),
         out: out.clone(),
@@ -525,6 +534,7 @@ fn with_progress<T>(
             bar.set_message(format!("cases 0/{cases}"));
             bar.enable_steady_tick(Duration::from_millis(120));
             let mut done = 0usize;
+            let mut sequences_done = 0u64;
             let result = body(&mut |p| match p {
                 Progress::Case { result, of } => {
                     done += 1;
@@ -533,13 +543,14 @@ fn with_progress<T>(
                 }
                 Progress::Sequences { count } => {
                     bar.set_message(format!(
-                        "cases {done}/{cases} · sequences 0/{count} (the state machine reports when done)"
+                        "cases {done}/{cases} · sequences {sequences_done}/{sequences} (a block of {count} reports when done)"
                     ));
                 }
-                Progress::SequencesDone { run } => {
-                    bar.inc(sequences);
+                Progress::SequencesDone { run, count } => {
+                    bar.inc(u64::from(count));
+                    sequences_done += u64::from(count);
                     bar.set_message(format!(
-                        "cases {done}/{cases} · sequences {sequences}/{sequences} ({run} run, shrinking included)"
+                        "cases {done}/{cases} · sequences {sequences_done}/{sequences} ({run} run in the last block, shrinking included)"
                     ));
                 }
             });
