@@ -16,7 +16,7 @@ use procspec_harness::expectations::Expectations;
 use procspec_harness::impls::{ImplKind, Resolved};
 use procspec_harness::remote::{RemoteAdapter, RemoteCommand, PROTOCOL};
 use procspec_harness::run::{run_implementation, Progress, RunOptions};
-use procspec_harness::units::Selection;
+use procspec_harness::units::{Selection, Unit};
 use procspec_harness::{Adapter, AdapterFailure};
 use procspec_spec::results::{LeakCounts, RunInfo, RunReport};
 use std::io::IsTerminal;
@@ -109,6 +109,53 @@ pub struct RunArgs {
     /// files (the report is redacted either way).
     #[arg(long)]
     no_redact: bool,
+
+    /// Implementations run at once, each in a worker process of its own
+    /// [default: the number of cores]. The results do not depend on it.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+
+    /// Internal: run as a worker of a parallel run (progress as lines on
+    /// stdout, no report rendering, no summary).
+    #[arg(long, hide = true)]
+    worker: bool,
+
+    /// Internal: run only these units (`case:<id>`, `block:<n>`), as a
+    /// shard does (see tests/conformance.rs).
+    #[arg(long = "unit", hide = true, value_name = "UNIT")]
+    units: Vec<String>,
+}
+
+impl RunArgs {
+    /// The arguments of a worker running tracked implementation `name`.
+    fn worker_args(&self, root: &Path, out: &Path, name: &str) -> Vec<std::ffi::OsString> {
+        let mut a: Vec<std::ffi::OsString> = vec!["--root".into(), root.into(), "run".into()];
+        let mut push = |k: &str, v: String| {
+            a.push(k.into());
+            a.push(v.into());
+        };
+        push("--impl", name.to_string());
+        push("--sequences", self.sequences.to_string());
+        push("--seed", self.seed.to_string());
+        push("--max-steps", self.max_steps.to_string());
+        push("--deadline-ms", self.deadline_ms.to_string());
+        push("--stall-threshold", self.stall_threshold.to_string());
+        for u in &self.units {
+            push("--unit", u.clone());
+        }
+        a.extend(["--out".into(), out.into()]);
+        if let Some(c) = &self.cases {
+            a.extend(["--cases".into(), c.into()]);
+        }
+        if let Some(r) = &self.regressions {
+            a.extend(["--regressions".into(), r.into()]);
+        }
+        if self.no_redact {
+            a.push("--no-redact".into());
+        }
+        a.push("--worker".into());
+        a
+    }
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {
@@ -180,11 +227,13 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
             regressions: args.regressions.clone(),
             expectations: Expectations::default(),
             stall_threshold: args.stall_threshold,
-            selection: Selection::all(),
+            selection: selection(&args.units)?,
         },
         deadline: Duration::from_millis(args.deadline_ms.max(1)),
         out: out.clone(),
-        display: if std::io::stderr().is_terminal() {
+        display: if args.worker {
+            Display::Events
+        } else if std::io::stderr().is_terminal() {
             Display::Bar
         } else {
             Display::Plain
@@ -192,11 +241,27 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
         redact: !args.no_redact,
     };
     let total = jobs.len();
+    let workers = args.jobs.unwrap_or_else(super::jobs::default_jobs).max(1);
     let mut finished = Vec::new();
-    for (i, job) in jobs.into_iter().enumerate() {
-        let f = run_job(job, &cases, &settings, (i + 1, total))?;
-        super::emit(&summary::render(&f))?;
-        finished.push(f);
+    if args.worker {
+        for job in jobs {
+            let f = run_job(job, &cases, &settings, (1, 1))?;
+            if f.broken {
+                println!("broken");
+            }
+            for n in &f.notes {
+                println!("note {}", n.replace('\n', " "));
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    } else if workers > 1 && total > 1 && args.adapter.is_none() {
+        finished = in_workers(&root, args, jobs, &settings, workers)?;
+    } else {
+        for (i, job) in jobs.into_iter().enumerate() {
+            let f = run_job(job, &cases, &settings, (i + 1, total))?;
+            super::emit(&summary::render(&f))?;
+            finished.push(f);
+        }
     }
     if finished.len() > 1 {
         super::emit(&summary::table(&finished))?;
@@ -217,6 +282,113 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--unit`s as a selection (none: every unit).
+fn selection(units: &[String]) -> Result<Selection> {
+    if units.is_empty() {
+        return Ok(Selection::all());
+    }
+    let parsed: Option<Vec<Unit>> = units.iter().map(|u| Unit::parse(u)).collect();
+    parsed
+        .map(Selection::only)
+        .ok_or_else(|| anyhow!("--unit {units:?}: expected case:<id> or block:<n>"))
+}
+
+/// Run `jobs` in up to `workers` worker processes (see `jobs.rs`); the
+/// finished runs in `jobs`' order, each summarised as it ends.
+fn in_workers(
+    root: &Path,
+    args: &RunArgs,
+    jobs: Vec<Job>,
+    settings: &Settings,
+    workers: usize,
+) -> Result<Vec<Finished>> {
+    let total = jobs.len();
+    let names: Vec<String> = jobs
+        .iter()
+        .map(|j| j.name.clone().unwrap_or_else(|| "adapter".into()))
+        .collect();
+    let worker_jobs: Vec<super::jobs::WorkerJob> = names
+        .iter()
+        .map(|name| super::jobs::WorkerJob {
+            name: name.clone(),
+            args: args.worker_args(root, &settings.out, name),
+        })
+        .collect();
+    let display = settings.display;
+    let mut done: Vec<Option<Finished>> = (0..total).map(|_| None).collect();
+    let outcomes = super::jobs::run_workers(
+        &worker_jobs,
+        workers,
+        display == Display::Bar,
+        &mut |i, outcome| {
+            let path = settings.out.join(format!("{}.json", names[i]));
+            let report = read_report(&path)?;
+            let mut notes = outcome.notes.clone();
+            notes.extend(outcome.error.clone());
+            let f = Finished {
+                report,
+                path,
+                elapsed: outcome.elapsed,
+                broken: outcome.broken || outcome.error.is_some(),
+                notes,
+            };
+            if display == Display::Plain {
+                let tag = format!("[{}/{total}] {}", i + 1, names[i]);
+                match &f.report.run_info.skip_reason {
+                    Some(why) => eprintln!("procspec: {tag}: skipped: {why}"),
+                    None => eprintln!(
+                        "procspec: {tag}: finished in {:.1} s: {}",
+                        f.elapsed.as_secs_f64(),
+                        summary::counts(&f.report)
+                    ),
+                }
+            }
+            super::emit(&summary::render(&f))?;
+            done[i] = Some(f);
+            Ok(())
+        },
+    )?;
+    let mut finished = Vec::new();
+    for ((job, outcome), f) in jobs.into_iter().zip(outcomes).zip(done) {
+        if let Some(f) = f {
+            finished.push(f);
+            continue;
+        }
+        debug_assert!(!outcome.launched);
+        // Interrupted before its worker started.
+        let name = job.name.clone().unwrap_or_default();
+        let mut report = skipped(
+            &name,
+            &job.start_method,
+            job.protocol,
+            settings.options.seed,
+            "not run: the run was interrupted before this implementation started".into(),
+        );
+        report.recount();
+        let path = settings.out.join(format!("{name}.json"));
+        write_report(&path, &report)?;
+        finished.push(Finished {
+            report,
+            path,
+            elapsed: Duration::ZERO,
+            broken: false,
+            notes: Vec::new(),
+        });
+    }
+    Ok(finished)
+}
+
+fn read_report(path: &Path) -> Result<RunReport> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("the worker wrote no {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not a run report", path.display()))
+}
+
+fn write_report(path: &Path, report: &RunReport) -> Result<()> {
+    let json = serde_json::to_string_pretty(report).context("cannot serialise the run report")?;
+    std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The jobs, every configuration checked.
@@ -355,6 +527,8 @@ enum Display {
     Bar,
     /// A line per implementation start and finish on stderr (CI).
     Plain,
+    /// Progress as lines on stdout, for the top-level runner (a worker).
+    Events,
 }
 
 /// A report with no results.
@@ -473,9 +647,7 @@ fn run_job(
     }
     report.recount();
     let path = out.join(format!("{}.json", report.run_info.implementation));
-    let json = serde_json::to_string_pretty(&report).context("cannot serialise the run report")?;
-    std::fs::write(&path, json + "\n")
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    write_report(&path, &report)?;
     let elapsed = began.elapsed();
     if display == Display::Plain && report.run_info.skip_reason.is_none() {
         eprintln!(
@@ -505,6 +677,24 @@ fn with_progress<T>(
 ) -> T {
     let sequences = opts.sequences as u64;
     match display {
+        Display::Events => {
+            let len = cases as u64 + sequences;
+            let (mut done, mut seq) = (0u64, 0u64);
+            super::jobs::progress_line(0, len, "starting");
+            body(&mut |p| match p {
+                Progress::Case { result, of } => {
+                    done += 1;
+                    let m = format!("cases {done}/{of} · {}", result.id);
+                    super::jobs::progress_line(done + seq, len, &m);
+                }
+                Progress::Sequences { .. } => {}
+                Progress::SequencesDone { count, .. } => {
+                    seq += u64::from(count);
+                    let m = format!("cases {done}/{cases} · sequences {seq}/{sequences}");
+                    super::jobs::progress_line(done + seq, len, &m);
+                }
+            })
+        }
         Display::Plain => {
             eprintln!(
                 "procspec: {tag}: running {cases} cases and {sequences} sequences (seed {:#x})",
