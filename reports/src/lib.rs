@@ -89,6 +89,7 @@ mod junit;
 mod load;
 mod markdown;
 mod matrix;
+mod merge;
 mod redact;
 mod write;
 
@@ -98,6 +99,7 @@ pub use junit::render_junit;
 pub use load::load_runs;
 pub use markdown::{render_markdown, render_markdown_with};
 pub use matrix::{Cell, Column, Headline, Matrix, Row};
+pub use merge::{merge, merge_dirs};
 pub use redact::redact;
 pub use write::write_reports;
 
