@@ -4,7 +4,9 @@
 //! does by default), with one exception that no N decides: which clauses a
 //! *passing* sequence happened to exercise depends on timing (a child seen
 //! running or already exited), so those lists are left out of the
-//! comparison. Statuses, ids, failures, leaks and summaries must match.
+//! comparison. Statuses, ids, failures, leaks and summaries must match,
+//! also when an implementation's units are spread over several workers
+//! (more workers than implementations) and merged.
 
 use assert_cmd::Command;
 use procspec_spec::results::{ResultKind, RunReport, Status};
@@ -44,11 +46,18 @@ fn load(dir: &Path, name: &str) -> RunReport {
 fn the_run_files_are_the_same_for_every_number_of_jobs() {
     let one = tempfile::tempdir().unwrap();
     let two = tempfile::tempdir().unwrap();
+    let four = tempfile::tempdir().unwrap();
     run("1", one.path());
+    // One worker per implementation.
     run("2", two.path());
+    // Two workers per implementation, their parts merged.
+    run("4", four.path());
+    assert!(!four.path().join(".parts").exists(), "parts are cleaned up");
     for name in IMPLS {
         let a = load(one.path(), name);
         let b = load(two.path(), name);
+        let c = load(four.path(), name);
+        assert_eq!(a, c, "{name}: --jobs 1 and --jobs 4 differ");
         // 40 sequences: three blocks, every one of them reported.
         let sequences = a
             .results

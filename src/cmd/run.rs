@@ -128,7 +128,14 @@ pub struct RunArgs {
 
 impl RunArgs {
     /// The arguments of a worker running tracked implementation `name`.
-    fn worker_args(&self, root: &Path, out: &Path, name: &str) -> Vec<std::ffi::OsString> {
+    /// `units` (non-empty) replaces the run's own `--unit`s.
+    fn worker_args(
+        &self,
+        root: &Path,
+        out: &Path,
+        name: &str,
+        units: &[String],
+    ) -> Vec<std::ffi::OsString> {
         let mut a: Vec<std::ffi::OsString> = vec!["--root".into(), root.into(), "run".into()];
         let mut push = |k: &str, v: String| {
             a.push(k.into());
@@ -140,7 +147,8 @@ impl RunArgs {
         push("--max-steps", self.max_steps.to_string());
         push("--deadline-ms", self.deadline_ms.to_string());
         push("--stall-threshold", self.stall_threshold.to_string());
-        for u in &self.units {
+        let units = if units.is_empty() { &self.units } else { units };
+        for u in units {
             push("--unit", u.clone());
         }
         a.extend(["--out".into(), out.into()]);
@@ -254,8 +262,9 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
             }
         }
         return Ok(ExitCode::SUCCESS);
-    } else if workers > 1 && total > 1 && args.adapter.is_none() {
-        finished = in_workers(&root, args, jobs, &settings, workers)?;
+    } else if workers > 1 && args.adapter.is_none() && (total > 1 || units(args, &cases).len() > 1)
+    {
+        finished = in_workers(&root, args, jobs, &settings, workers, &cases)?;
     } else {
         for (i, job) in jobs.into_iter().enumerate() {
             let f = run_job(job, &cases, &settings, (i + 1, total))?;
@@ -295,98 +304,80 @@ fn selection(units: &[String]) -> Result<Selection> {
         .ok_or_else(|| anyhow!("--unit {units:?}: expected case:<id> or block:<n>"))
 }
 
-/// Run `jobs` in up to `workers` worker processes (see `jobs.rs`); the
-/// finished runs in `jobs`' order, each summarised as it ends.
+/// Run `jobs` in up to `workers` worker processes (`jobs.rs`).
 fn in_workers(
     root: &Path,
     args: &RunArgs,
     jobs: Vec<Job>,
     settings: &Settings,
     workers: usize,
+    cases: &[LoadedCase],
 ) -> Result<Vec<Finished>> {
-    let total = jobs.len();
     let names: Vec<String> = jobs
         .iter()
         .map(|j| j.name.clone().unwrap_or_else(|| "adapter".into()))
         .collect();
-    let worker_jobs: Vec<super::jobs::WorkerJob> = names
-        .iter()
-        .map(|name| super::jobs::WorkerJob {
-            name: name.clone(),
-            args: args.worker_args(root, &settings.out, name),
-        })
-        .collect();
-    let display = settings.display;
-    let mut done: Vec<Option<Finished>> = (0..total).map(|_| None).collect();
-    let outcomes = super::jobs::run_workers(
-        &worker_jobs,
-        workers,
-        display == Display::Bar,
-        &mut |i, outcome| {
-            let path = settings.out.join(format!("{}.json", names[i]));
-            let report = read_report(&path)?;
-            let mut notes = outcome.notes.clone();
-            notes.extend(outcome.error.clone());
-            let f = Finished {
-                report,
-                path,
-                elapsed: outcome.elapsed,
-                broken: outcome.broken || outcome.error.is_some(),
-                notes,
-            };
-            if display == Display::Plain {
-                let tag = format!("[{}/{total}] {}", i + 1, names[i]);
-                match &f.report.run_info.skip_reason {
-                    Some(why) => eprintln!("procspec: {tag}: skipped: {why}"),
-                    None => eprintln!(
-                        "procspec: {tag}: finished in {:.1} s: {}",
-                        f.elapsed.as_secs_f64(),
-                        summary::counts(&f.report)
-                    ),
-                }
-            }
-            super::emit(&summary::render(&f))?;
-            done[i] = Some(f);
-            Ok(())
-        },
-    )?;
-    let mut finished = Vec::new();
-    for ((job, outcome), f) in jobs.into_iter().zip(outcomes).zip(done) {
-        if let Some(f) = f {
-            finished.push(f);
-            continue;
-        }
-        debug_assert!(!outcome.launched);
-        // Interrupted before its worker started.
-        let name = job.name.clone().unwrap_or_default();
+    let units: Vec<String> = if args.units.is_empty() {
+        let mut u: Vec<String> = cases
+            .iter()
+            .map(|c| Unit::Case(c.case.id.clone()).name())
+            .collect();
+        u.extend(
+            (0..procspec_harness::units::block_count(args.sequences))
+                .map(|b| Unit::Block(b).name()),
+        );
+        u
+    } else {
+        args.units.clone()
+    };
+    let interrupted = |i: usize| {
+        let job = &jobs[i];
         let mut report = skipped(
-            &name,
+            &names[i],
             &job.start_method,
             job.protocol,
             settings.options.seed,
             "not run: the run was interrupted before this implementation started".into(),
         );
         report.recount();
-        let path = settings.out.join(format!("{name}.json"));
-        write_report(&path, &report)?;
-        finished.push(Finished {
-            report,
-            path,
-            elapsed: Duration::ZERO,
-            broken: false,
-            notes: Vec::new(),
-        });
-    }
-    Ok(finished)
+        report
+    };
+    super::jobs::run_parallel(super::jobs::Parallel {
+        names: names.clone(),
+        units,
+        out: settings.out.clone(),
+        workers,
+        bars: settings.display == Display::Bar,
+        plain: settings.display == Display::Plain,
+        worker_args: &|name, out, units| args.worker_args(root, out, name, units),
+        interrupted: &interrupted,
+    })
 }
 
-fn read_report(path: &Path) -> Result<RunReport> {
+/// The units of one implementation's run: the `--unit`s, or every case and
+/// block.
+fn units(args: &RunArgs, cases: &[LoadedCase]) -> Vec<String> {
+    if !args.units.is_empty() {
+        return args.units.clone();
+    }
+    let mut u: Vec<String> = cases
+        .iter()
+        .map(|c| Unit::Case(c.case.id.clone()).name())
+        .collect();
+    u.extend(
+        (0..procspec_harness::units::block_count(args.sequences)).map(|b| Unit::Block(b).name()),
+    );
+    u
+}
+
+/// A run file as a worker wrote it.
+pub(super) fn read_report(path: &Path) -> Result<RunReport> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("the worker wrote no {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{}: not a run report", path.display()))
 }
 
-fn write_report(path: &Path, report: &RunReport) -> Result<()> {
+pub(super) fn write_report(path: &Path, report: &RunReport) -> Result<()> {
     let json = serde_json::to_string_pretty(report).context("cannot serialise the run report")?;
     std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))
 }
