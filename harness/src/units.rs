@@ -127,6 +127,9 @@ fn not_run(id: String, kind: ResultKind, clauses: Vec<String>, why: &str) -> Cas
         observed: None,
         message: Some(why.to_string()),
         ops: Vec::new(),
+        root: None,
+        observer: None,
+        replay: None,
     }
 }
 

@@ -95,6 +95,11 @@ pub struct RunArgs {
     #[arg(long, default_value_t = procspec_harness::breaker::DEFAULT_THRESHOLD, value_name = "N")]
     stall_threshold: u32,
 
+    /// How much later than an upper time bound (a join's timeout, a wait's
+    /// deadline) an op may return, in milliseconds. Recorded in the report.
+    #[arg(long, default_value_t = procspec_spec::results::DEFAULT_SLACK_MS, value_name = "N")]
+    timing_slack_ms: u64,
+
     /// Run the case files under DIR instead of <root>/cases (the
     /// expectation files' case ids are then checked against the repository's
     /// cases, so the implementations' expectations stay valid).
@@ -147,6 +152,7 @@ impl RunArgs {
         push("--max-steps", self.max_steps.to_string());
         push("--deadline-ms", self.deadline_ms.to_string());
         push("--stall-threshold", self.stall_threshold.to_string());
+        push("--timing-slack-ms", self.timing_slack_ms.to_string());
         let units = if units.is_empty() { &self.units } else { units };
         for u in units {
             push("--unit", u.clone());
@@ -237,7 +243,10 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
             stall_threshold: args.stall_threshold,
             selection: selection(&args.units)?,
         },
-        deadline: Duration::from_millis(args.deadline_ms.max(1)),
+        deadline: {
+            procspec_harness::check::set_slack(Duration::from_millis(args.timing_slack_ms));
+            Duration::from_millis(args.deadline_ms.max(1))
+        },
         out: out.clone(),
         display: if args.worker {
             Display::Events
@@ -526,6 +535,7 @@ enum Display {
 fn skipped(name: &str, start_method: &str, protocol: u32, seed: u64, reason: String) -> RunReport {
     RunReport {
         run_info: RunInfo {
+            timing_slack_ms: procspec_spec::results::DEFAULT_SLACK_MS,
             implementation: name.to_string(),
             version: String::new(),
             start_method: start_method.to_string(),
