@@ -279,6 +279,9 @@ pub fn progress_line(pos: u64, len: u64, message: &str) {
     println!("progress {pos} {len} {flat}");
 }
 
+/// A worker's arguments from implementation, output directory and units.
+pub type WorkerArgs<'a> = dyn Fn(&str, &Path, &[String]) -> Vec<OsString> + 'a;
+
 /// A parallel run, as `run.rs` plans it.
 pub struct Parallel<'a> {
     /// The implementations, in plan order.
@@ -295,7 +298,7 @@ pub struct Parallel<'a> {
     pub plain: bool,
     /// A worker's arguments: implementation, output directory, units
     /// (empty: the run's own).
-    pub worker_args: &'a dyn Fn(&str, &Path, &[String]) -> Vec<OsString>,
+    pub worker_args: &'a WorkerArgs<'a>,
     /// The run file of an implementation the run was interrupted before.
     pub interrupted: &'a dyn Fn(usize) -> RunReport,
 }
