@@ -26,9 +26,15 @@ fn run(jobs: &str, out: &Path) {
     for i in IMPLS {
         cmd.args(["--impl", i]);
     }
-    cmd.timeout(std::time::Duration::from_secs(300))
-        .assert()
-        .success();
+    // 0 or 1: a failure the implementation really has is no concern here,
+    // only that every N reports the same.
+    let code = cmd
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap()
+        .status
+        .code();
+    assert!(matches!(code, Some(0 | 1)), "exit {code:?}");
 }
 
 fn load(dir: &Path, name: &str) -> RunReport {
@@ -37,6 +43,16 @@ fn load(dir: &Path, name: &str) -> RunReport {
     for x in &mut r.results {
         if x.kind == ResultKind::Sequence && x.status == Status::Pass {
             x.clauses.clear();
+        }
+        // A shrunk failure's steps and wording depend on what timing let
+        // the shrinker see; its id, status and clause do not.
+        if x.kind == ResultKind::Sequence && x.status != Status::Pass {
+            x.ops.clear();
+            x.message = None;
+            x.expected.clear();
+            x.observed = None;
+            x.root = None;
+            x.observer = None;
         }
     }
     r
