@@ -13,7 +13,9 @@
 //! - [`guard`]: the leak guard (subreaper, descendants, zombies, fds).
 //! - [`impls`]: the tracked implementations, as data (`fixtures/impls/`).
 //! - [`run`]: a whole conformance run of one implementation, to a
-//!   [`procspec_spec::results::RunReport`].
+//!   [`procspec_spec::results::RunReport`]; [`units`]: its cases and
+//!   blocks of sequences, each runnable anywhere; [`breaker`]: the stall
+//!   breaker that ends the run of an adapter that keeps failing.
 //!
 //! **Invariant:** the harness never decides what is allowed; the model does.
 //! Everything platform-specific is in `sys/`.
@@ -22,6 +24,7 @@
 // 1.95 flags it); #13's workspace lints allow this lint for every crate.
 #![allow(clippy::result_large_err)]
 pub mod adapter;
+pub mod breaker;
 pub mod cases;
 pub mod check;
 pub mod expectations;
@@ -37,6 +40,7 @@ pub mod remote;
 pub mod run;
 pub mod suite;
 mod sys;
+pub mod units;
 #[cfg(unix)]
 pub mod watchdog;
 /// No watchdog on Windows yet (a Job object with kill-on-close is its

@@ -84,3 +84,13 @@ pub fn wait_either(a: BorrowedFd<'_>, b: BorrowedFd<'_>, deadline: Instant) -> u
         Polled::Ready(_) => 0,
     }
 }
+
+/// Wait until `fd` is readable (a pidfd: the process exited), however long
+/// it takes; unlike [`wait_readable`], a stop request does not cut it short.
+pub fn wait_readable_always(fd: BorrowedFd<'_>) {
+    let far = || Instant::now() + std::time::Duration::from_secs(3600);
+    while matches!(
+        poll_until(&[fd], PollFlags::POLLIN, far(), u16::MAX, false),
+        Polled::TimedOut
+    ) {}
+}
