@@ -6,7 +6,7 @@
 //! other languages speak the wire protocol of `spec/INTERPRETING.md`
 //! through [`crate::remote::RemoteAdapter`].
 
-use procspec_spec::vocab::{Capability, Outcome, Step};
+use procspec_spec::vocab::{Capability, Step};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -33,34 +33,7 @@ impl AdapterInfo {
     }
 }
 
-/// A native error, kept for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NativeError {
-    /// The native type (`AssertionError`, `NotParent`, ...).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Its message.
-    pub message: String,
-}
-
-/// What an op did, as the adapter saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Observed {
-    /// The abstract outcome.
-    pub outcome: Outcome,
-    /// The native error behind an `Err` outcome, if known.
-    pub native: Option<NativeError>,
-}
-
-impl Observed {
-    /// An outcome with no native detail.
-    pub fn plain(outcome: Outcome) -> Observed {
-        Observed {
-            outcome,
-            native: None,
-        }
-    }
-}
+pub use procspec_protocol::{NativeError, Observed};
 
 /// An op that did not produce an outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
