@@ -7,7 +7,6 @@
 //! adapter could not start), 2 usage or configuration errors.
 
 mod cmd;
-mod stderr_above_bar;
 mod summary;
 
 use clap::{Parser, Subcommand};
@@ -50,11 +49,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // Spawned reference children re-execute this binary: they must find
-    // their targets and branch off here, before anything else happens.
-    procspec_harness::reference_adapter::register_targets();
-    procspec_reference::init();
-
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Run(a) => {

@@ -17,9 +17,11 @@
 //! The name of an implementation is its file name without `.toml`.
 //!
 //! - `kind = "remote"` starts `command` as a [`RemoteAdapter`] (wire
-//!   protocol, `spec/INTERPRETING.md`); `kind = "reference"` runs the
-//!   in-process [`ReferenceAdapter`] under `start_method` and takes no
-//!   command.
+//!   protocol, `spec/INTERPRETING.md`); `kind = "reference"` is the
+//!   reference under `start_method` and takes no command: the `procspec`
+//!   runner serves it as an adapter process (`procspec serve-reference`),
+//!   while [`Resolved::start`] (for tests and other crates) runs the
+//!   in-process [`ReferenceAdapter`].
 //! - Words of `command` and `probe` that are exactly a placeholder name an
 //!   interpreter: `{python3}`, `{python3.12}`, `{pypy3}`, `{pypy3.9}` are
 //!   looked up on `PATH` first, then under `$PYENV_ROOT` (default
@@ -59,7 +61,7 @@ pub const PROBE_DEADLINE: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImplKind {
-    /// procspec's own Rust implementation, in process.
+    /// procspec's own Rust implementation (`procspec serve-reference`).
     Reference,
     /// An adapter process speaking the wire protocol.
     Remote,

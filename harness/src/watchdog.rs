@@ -12,22 +12,18 @@
 //! unrelated group that got the same number later.
 //!
 //! There is no window in which a process the runner started is unknown to
-//! the watchdog, because each one is put where the watchdog will look
-//! before it runs a single instruction of its own:
-//! - **Forked by the runner** (the in-process reference adapter's
-//!   children, fork or spawn): a `pthread_atfork` child handler moves the
-//!   child into group `W` (the parent has made `W` exist before `start`
-//!   returns). Its descendants inherit the group; orphans keep it, so
-//!   reparenting does not hide them.
-//! - **Started with a command** (remote adapters): between fork and exec,
-//!   the child makes itself the leader of its own group and writes that
-//!   group's id into the watchdog's pipe.
+//! the watchdog. The runner starts nothing but adapter processes (the
+//! reference too runs as one, `procspec serve-reference`): between fork and
+//! exec each makes itself the leader of its own group and writes that
+//! group's id into the watchdog's pipe, before it runs a single
+//! instruction of the adapter. Its descendants inherit the group; orphans
+//! keep it, so reparenting does not hide them.
 //!
-//! Either way the child then checks that its parent is still the runner
-//! and exits if not. That closes the last race: the pidfd becomes ready
-//! only after the dead runner's children were reparented, so a child that
-//! joined or reported after the watchdog acted sees a new parent and does
-//! not run on; the watchdog reads the pipe dry before it kills.
+//! The child then checks that its parent is still the runner and exits if
+//! not. That closes the last race: the pidfd becomes ready only after the
+//! dead runner's children were reparented, so a child that reported after
+//! the watchdog acted sees a new parent and does not run on; the watchdog
+//! reads the pipe dry before it kills.
 //!
 //! Why not the alternatives: `PR_SET_PDEATHSIG` on the children would change
 //! the behaviour under test (a terminated agent's children must be
@@ -63,12 +59,9 @@ pub fn start() -> std::io::Result<u32> {
         Some(pid) => {
             drop(r);
             drop(pidfd);
-            // The group must exist before the first child tries to join it.
-            sys::make_group_leader(pid);
             RECORDS_FD.store(w.as_raw_fd(), std::sync::atomic::Ordering::SeqCst);
             *WATCHDOG.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some((std::fs::File::from(w), pid));
-            sys::fork_children_into_group(pid);
             Ok(pid)
         }
     }

@@ -49,6 +49,13 @@ fn send(line: &str) -> Result<()> {
 
 /// Serve until `shutdown` or end of file.
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
+    // Spawned reference children re-execute this program as
+    // `serve-reference`: here they find their targets and branch off into
+    // them, before anything else happens.
+    procspec_reference::set_spawn_args(vec!["serve-reference".into()]);
+    procspec_harness::reference_adapter::register_targets();
+    procspec_reference::init();
+
     let method = match args.start_method {
         Method::Fork => StartMethod::Fork,
         Method::Spawn => StartMethod::Spawn,

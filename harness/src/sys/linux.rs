@@ -359,58 +359,6 @@ pub fn own_process_group() {
     }
 }
 
-/// Make `pid` (a child just forked) the leader of a process group of its
-/// own, from the parent's side: the group exists when this returns, even
-/// if the child has not run yet (the shell's idiom: both sides call it).
-pub fn make_group_leader(pid: u32) {
-    // SAFETY: setpgid on our own child; plain integers.
-    unsafe {
-        libc::setpgid(pid as libc::pid_t, pid as libc::pid_t);
-    }
-}
-
-/// The process group every child forked by the runner joins, and the
-/// runner's pid (0 until [`fork_children_into_group`] is called).
-static FORK_GROUP: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-static FORK_PARENT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-
-extern "C" fn join_fork_group_in_child() {
-    use std::sync::atomic::Ordering::Relaxed;
-    let group = FORK_GROUP.load(Relaxed);
-    // SAFETY: getpgrp, setpgid, getppid and _exit are async-signal-safe,
-    // which is all a fork child of a multithreaded process may call.
-    unsafe {
-        // Forks of processes already in the group inherit it.
-        if group == 0 || libc::getpgrp() == group {
-            return;
-        }
-        if libc::setpgid(0, group) != 0 {
-            // The group is gone with the watchdog: nothing to join.
-            return;
-        }
-        // The runner died between the fork and the join, so the watchdog
-        // may already have killed the group: this child must not run on.
-        if libc::getppid() != FORK_PARENT.load(Relaxed) {
-            libc::_exit(1);
-        }
-    }
-}
-
-/// Every child this process forks from now on joins process group `group`
-/// (the watchdog's) before it runs any code of its own, so the watchdog
-/// can kill it from the instant it exists. Its descendants inherit the
-/// group. (`pthread_atfork` fails only for lack of memory.)
-pub fn fork_children_into_group(group: u32) {
-    use std::sync::atomic::Ordering::Relaxed;
-    FORK_PARENT.store(libc::pid_t::try_from(getpid()).unwrap_or(0), Relaxed);
-    FORK_GROUP.store(libc::pid_t::try_from(group).unwrap_or(0), Relaxed);
-    // SAFETY: registers a child-side fork handler that calls only
-    // async-signal-safe functions (above).
-    unsafe {
-        libc::pthread_atfork(None, None, Some(join_fork_group_in_child));
-    }
-}
-
 /// Make `command`'s child the leader of a process group of its own and
 /// write a `g` record with its pid to the watchdog's pipe `records`,
 /// before it execs; a child whose parent `runner` has died meanwhile exits
