@@ -98,9 +98,31 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         model::transition(&self.world, step).is_ok()
     }
 
+    /// What the model allows for `step` in the world reached, or why it
+    /// cannot run there.
+    pub fn transition(&self, step: &Step) -> Result<Vec<Arm>, Stop> {
+        model::transition(&self.world, step).map_err(|e| Stop::Invalid(e.0))
+    }
+
+    /// Give the adapter back, with the steps run and what they exercised.
+    pub fn into_parts(self) -> (&'a mut A, Vec<StepRecord>, Coverage) {
+        (self.adapter, self.records, self.coverage)
+    }
+
     /// Run one step; `expect` is a case's stated outcome, if any.
     pub fn step(&mut self, step: &Step, expect: Option<&Outcome>) -> Result<(), Stop> {
-        let arms = model::transition(&self.world, step).map_err(|e| Stop::Invalid(e.0))?;
+        let arms = self.transition(step)?;
+        self.step_with(step, &arms, expect)
+    }
+
+    /// Run one step whose transition in the world reached is `arms`
+    /// (from [`Checker::transition`]: the model is asked once a step).
+    pub fn step_with(
+        &mut self,
+        step: &Step,
+        arms: &[Arm],
+        expect: Option<&Outcome>,
+    ) -> Result<(), Stop> {
         let before = step
             .op
             .subject()
@@ -117,7 +139,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             step: step.clone(),
             observed: Some(observed.outcome.clone()),
         });
-        let arm = self.judge(step, &arms, &observed, None)?;
+        let arm = self.judge(step, arms, &observed, None)?;
         if let Some(e) = expect {
             if *e != observed.outcome {
                 return Err(Stop::Mismatch(Mismatch {

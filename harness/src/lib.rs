@@ -28,6 +28,7 @@ pub mod machine;
 pub mod reference_adapter;
 pub mod remote;
 pub mod run;
+pub mod session;
 pub mod suite;
 mod sys;
 pub mod watchdog;
