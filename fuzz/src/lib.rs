@@ -290,7 +290,7 @@ pub const IMPL_PATH: &str = "fixtures/impls/fuzz-impl.toml";
 pub fn impl_file(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let text = text.as_ref();
-    match procspec_harness::impls::parse_impl(text, Path::new(IMPL_PATH), "fuzz-impl") {
+    match procspec_runner::impls::parse_impl(text, Path::new(IMPL_PATH), "fuzz-impl") {
         Ok(spec) => {
             assert_eq!(spec.name, "fuzz-impl");
             assert!(!spec.description.trim().is_empty());

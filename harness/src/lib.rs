@@ -23,7 +23,6 @@ pub mod cases;
 pub mod check;
 pub mod expectations;
 pub mod guard;
-pub mod impls;
 pub mod machine;
 pub mod reference_adapter;
 pub mod remote;
