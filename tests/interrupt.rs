@@ -11,6 +11,8 @@
 //! - SIGINT / SIGTERM: the runner stops promptly, writes its report marked
 //!   incomplete, exits non-zero, and leaves nothing.
 
+#![allow(unsafe_code)] // a test that makes raw syscalls; each block has its // SAFETY:
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;

@@ -6,6 +6,8 @@
 //! of it reaches the terminal. The runner's stderr is a pseudo-terminal
 //! here, read to the end.
 
+#![allow(unsafe_code)] // a test that makes raw syscalls; each block has its // SAFETY:
+
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;

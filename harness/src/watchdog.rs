@@ -45,13 +45,22 @@ static WATCHDOG: Mutex<Option<(std::fs::File, u32)>> = Mutex::new(None);
 /// and exec (where taking the mutex could deadlock); -1 without a watchdog.
 static RECORDS_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
-/// Start the watchdog. Call first thing in `main`, before any thread
-/// exists. Returns the watchdog's pid.
-pub fn start() -> std::io::Result<u32> {
+/// Start the watchdog. Returns the watchdog's pid.
+///
+/// # Safety
+///
+/// Call first thing in `main`, while the process has a single thread (it
+/// forks, and the watchdog runs on in the child).
+#[allow(unsafe_code)] // declares the caller's obligation; forks through sys
+pub unsafe fn start() -> std::io::Result<u32> {
     let (r, w) = sys::pipe()?;
     let runner = sys::getpid();
     let pidfd = sys::pidfd_open(runner)?;
-    match sys::fork_single_threaded()? {
+    // SAFETY: the caller guarantees a single thread (this function's
+    // contract).
+    #[allow(unsafe_code)]
+    let forked = unsafe { sys::fork_single_threaded() }?;
+    match forked {
         None => {
             drop(w);
             watch(r, pidfd)

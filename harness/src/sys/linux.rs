@@ -339,11 +339,15 @@ pub fn stop_requested() -> bool {
 
 /// Fork. `Ok(None)` in the child, `Ok(Some(pid))` in the parent.
 ///
+/// # Safety
+///
 /// Only call while the process has a single thread: the child runs on with
-/// a copy of this thread alone.
-pub fn fork_single_threaded() -> std::io::Result<Option<u32>> {
-    // SAFETY: callers fork before any other thread exists, so the child
-    // inherits no lock held by a thread that is not there.
+/// a copy of this thread alone, and a lock another thread held would stay
+/// held in it forever.
+pub unsafe fn fork_single_threaded() -> std::io::Result<Option<u32>> {
+    // SAFETY: callers fork before any other thread exists (this function's
+    // contract), so the child inherits no lock held by a thread that is not
+    // there.
     match unsafe { libc::fork() } {
         -1 => Err(std::io::Error::last_os_error()),
         0 => Ok(None),
