@@ -18,6 +18,25 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The clause a no-effect probe checks.
 pub const NO_EFFECT: &str = "error.no-effect";
 
+/// The clauses `arms` (a step's transition) may exercise: see
+/// [`crate::machine::exercised_clauses`].
+pub fn clauses_of(arms: &[Arm]) -> BTreeSet<&'static str> {
+    let mut out: BTreeSet<&'static str> = arms.iter().filter_map(|a| a.clause).collect();
+    if arms.iter().any(|a| a.expect.is_err()) {
+        out.insert(NO_EFFECT);
+    }
+    out
+}
+
+/// Whether a step with the transition `arms` would exercise a clause of
+/// `avoid` (the state machine then skips it).
+pub fn avoids(avoid: &[String], arms: &[Arm]) -> bool {
+    !avoid.is_empty()
+        && clauses_of(arms)
+            .iter()
+            .any(|c| avoid.iter().any(|a| a == c))
+}
+
 /// Why a run of steps stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {

@@ -36,9 +36,9 @@
 //! [`Expectations::steered_clauses`]: crate::expectations::Expectations::steered_clauses
 
 use crate::adapter::Adapter;
-use crate::check::{Coverage, NO_EFFECT};
+use crate::check::{clauses_of, Coverage};
 use crate::session::{Flow, Session};
-use procspec_spec::model::{transition, Arm, Life, World};
+use procspec_spec::model::{transition, Life, World};
 use procspec_spec::results::{CaseResult, ResultKind, Status};
 use procspec_spec::vocab::{Capability, Op, Ref, Step, Target};
 use proptest::prelude::*;
@@ -158,7 +158,7 @@ impl ReferenceStateMachine for Model {
 }
 
 /// The clauses running `step` in `world` may exercise: the clause of every
-/// outcome the model allows, and [`NO_EFFECT`] when one of them is an
+/// outcome the model allows, and [`NO_EFFECT`](crate::check::NO_EFFECT) when one of them is an
 /// error (the checker's no-effect probe follows a failed op and cites it).
 /// Empty for a step the model refuses.
 pub fn exercised_clauses(world: &World, step: &Step) -> BTreeSet<&'static str> {
@@ -166,16 +166,6 @@ pub fn exercised_clauses(world: &World, step: &Step) -> BTreeSet<&'static str> {
         Ok(arms) => clauses_of(&arms),
         Err(_) => BTreeSet::new(),
     }
-}
-
-/// The clauses `arms` (a step's transition) may exercise: see
-/// [`exercised_clauses`].
-pub fn clauses_of(arms: &[Arm]) -> BTreeSet<&'static str> {
-    let mut out: BTreeSet<&'static str> = arms.iter().filter_map(|a| a.clause).collect();
-    if arms.iter().any(|a| a.expect.is_err()) {
-        out.insert(NO_EFFECT);
-    }
-    out
 }
 
 /// The first clause of `avoid` that `step` would exercise in `world`.
@@ -186,15 +176,6 @@ fn steered(avoid: &[String], world: &World, step: &Step) -> Option<&'static str>
     exercised_clauses(world, step)
         .into_iter()
         .find(|c| avoid.iter().any(|a| a == c))
-}
-
-/// Whether a step with the transition `arms` would exercise a clause of
-/// `avoid` (the state machine then skips it).
-pub fn avoids(avoid: &[String], arms: &[Arm]) -> bool {
-    !avoid.is_empty()
-        && clauses_of(arms)
-            .iter()
-            .any(|c| avoid.iter().any(|a| a == c))
 }
 
 fn offered(config: &MachineConfig, op: &Op) -> bool {

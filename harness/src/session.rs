@@ -74,7 +74,7 @@ impl<'a, A: Adapter + ?Sized> Session<'a, A> {
         let Ok(arms) = self.checker.transition(step) else {
             return Flow::Skipped;
         };
-        if crate::machine::avoids(avoid, &arms) {
+        if crate::check::avoids(avoid, &arms) {
             return Flow::Skipped;
         }
         let r = self.checker.step_with(step, &arms, None);

@@ -7,7 +7,7 @@
 //! case files, implementation and expectation files, unknown case ids in
 //! expectations): a configuration error exits 2 without running anything.
 
-use crate::summary;
+use crate::summary::{self, Finished};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -132,20 +132,6 @@ struct Job {
     protocol: u32,
     target: Target,
     expectations: Expectations,
-}
-
-/// How one run ended.
-pub struct Finished {
-    /// The report, as written.
-    pub report: RunReport,
-    /// Where it was written.
-    pub path: PathBuf,
-    /// How long it took.
-    pub elapsed: Duration,
-    /// The adapter could not start: the run is skipped, and that is a failure.
-    pub broken: bool,
-    /// Things to tell people.
-    pub notes: Vec<String>,
 }
 
 /// `procspec run`.

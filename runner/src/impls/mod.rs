@@ -48,6 +48,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod bounded;
 mod file;
 mod python;
 mod resolve;

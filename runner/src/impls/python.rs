@@ -2,7 +2,7 @@
 //! `{python3.12}`, `{pypy3}`): on `PATH` first, then under pyenv; a
 //! candidate counts only if it runs and reports the right version.
 
-use super::resolve::run_bounded;
+use super::bounded::run_bounded;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

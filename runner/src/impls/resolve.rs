@@ -2,15 +2,14 @@
 //! here: placeholders looked up, relative paths made absolute, the probe
 //! run under a deadline; or the reason it is not present.
 
+use super::bounded::run_bounded;
 use super::file::placeholder;
 use super::python::find_interpreter;
-use super::{ImplKind, ImplSpec, Launch, Resolved, PROBE_DEADLINE};
+use super::{ImplKind, ImplSpec, Launch, Resolved};
 use procspec_harness::remote::RemoteCommand;
 use procspec_reference::StartMethod;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 impl ImplSpec {
     /// The expectation file under `root`, if the implementation has one.
@@ -87,7 +86,7 @@ fn resolve_words(words: &[String], root: &Path) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// Run a probe under [`PROBE_DEADLINE`]; `Err` says how it failed,
+/// Run a probe under [`PROBE_DEADLINE`](super::PROBE_DEADLINE); `Err` says how it failed,
 /// showing the probe as written (`as_written`, placeholders and all, so
 /// the reason reads the same on every machine).
 fn run_probe(as_written: &[String], words: &[String], root: &Path) -> Result<(), String> {
@@ -119,70 +118,4 @@ fn run_probe(as_written: &[String], words: &[String], root: &Path) -> Result<(),
         .map(|l| format!(": {}", l.trim()))
         .unwrap_or_default();
     Err(format!("`{shown}` {}{last}", out.status))
-}
-
-pub(super) struct Bounded {
-    pub(super) success: bool,
-    pub(super) status: String,
-    pub(super) stdout: String,
-    pub(super) stderr: String,
-}
-
-/// Run a short command with stdin closed, collecting its output, killed
-/// after [`PROBE_DEADLINE`].
-pub(super) fn run_bounded(cmd: &mut Command) -> Result<Bounded, String> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start: {e}"))?;
-    let drain = |r: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut s = Vec::new();
-            if let Some(mut r) = r {
-                let _ = r.read_to_end(&mut s);
-            }
-            String::from_utf8_lossy(&s).into_owned()
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    );
-    let by = Instant::now() + PROBE_DEADLINE;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if Instant::now() < by => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "did not finish within {} s and was killed",
-                    PROBE_DEADLINE.as_secs()
-                ));
-            }
-            Err(e) => return Err(format!("cannot wait for it: {e}")),
-        }
-    };
-    Ok(Bounded {
-        success: status.success(),
-        status: match status.code() {
-            Some(c) => format!("exited with status {c}"),
-            None => format!("ended by {status}"),
-        },
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
 }
