@@ -23,6 +23,7 @@
 pub mod adapter;
 pub mod cases;
 pub mod check;
+pub mod error;
 pub mod expectations;
 pub mod guard;
 pub mod machine;
@@ -36,3 +37,4 @@ mod sys;
 pub mod watchdog;
 
 pub use adapter::{Adapter, AdapterFailure, AdapterInfo, NativeError, Observed};
+pub use error::{Error, ErrorKind};
