@@ -24,6 +24,14 @@ pub struct AdapterInfo {
     pub capabilities: Vec<Capability>,
     /// Wire protocol version, 0 for in-process adapters.
     pub protocol_version: u32,
+    /// The name of the class under test (`Process`, a subclass's name):
+    /// default names are `<class_name>-N`.
+    #[serde(default = "process")]
+    pub class_name: String,
+}
+
+fn process() -> String {
+    "Process".to_string()
 }
 
 impl AdapterInfo {

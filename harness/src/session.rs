@@ -13,10 +13,14 @@
 //!   result, resets the adapter and checks for leaks (a leak fails the
 //!   result, and discards the adapter).
 
+// A `Stop` is made at most once per run of steps, never in a loop: its
+// size does not matter.
+#![allow(clippy::result_large_err)]
+
 use crate::adapter::Adapter;
 use crate::check::{Checker, Coverage, Stop};
 use crate::guard::{LeakGuard, Leaks};
-use procspec_spec::results::{CaseResult, Status};
+use procspec_spec::results::{Blame, CaseResult, Status};
 use procspec_spec::vocab::{Outcome, Step};
 
 /// What became of one step.
@@ -115,7 +119,23 @@ fn apply_stop(result: &mut CaseResult, stop: Stop) {
     match stop {
         Stop::Mismatch(m) => {
             result.status = Status::Fail;
-            result.clauses = vec![m.clause];
+            // Root first, then the observing op's clause.
+            let mut clauses = Vec::new();
+            if let Some(root) = &m.root {
+                clauses.push(root.clause.clone());
+            }
+            if !clauses.contains(&m.clause) {
+                clauses.push(m.clause.clone());
+            }
+            result.root = Some(m.root.clone().unwrap_or(Blame {
+                clause: m.clause.clone(),
+                step: m.step,
+            }));
+            result.observer = Some(Blame {
+                clause: m.clause,
+                step: m.step,
+            });
+            result.clauses = clauses;
             result.expected = m.expected;
             result.observed = Some(m.observed);
             result.message = Some(m.message);

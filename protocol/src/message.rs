@@ -7,6 +7,7 @@
 
 use procspec_spec::vocab::{Capability, Outcome, Step};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL: u64 = 1;
@@ -56,7 +57,7 @@ pub enum Request {
 }
 
 /// An answer of the adapter's to one request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Reply {
     /// What an op did.
@@ -68,6 +69,9 @@ pub enum Reply {
         /// The native error behind an `err` outcome, if known.
         #[serde(skip_serializing_if = "Option::is_none")]
         native: Option<NativeError>,
+        /// How long the op took, measured by the adapter, in milliseconds.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        elapsed_ms: Option<f64>,
     },
     /// A reset is over.
     ResetDone {
@@ -93,6 +97,7 @@ impl Reply {
             id,
             outcome: observed.outcome,
             native: observed.native,
+            elapsed_ms: observed.elapsed.map(|d| d.as_secs_f64() * 1000.0),
         }
     }
 }
@@ -114,6 +119,10 @@ pub struct Observed {
     pub outcome: Outcome,
     /// The native error behind an `Err` outcome, if known.
     pub native: Option<NativeError>,
+    /// How long the call took, measured by the adapter around it on a
+    /// monotonic clock (`None`: not measured; the checker then measures
+    /// the round trip itself).
+    pub elapsed: Option<Duration>,
 }
 
 impl Observed {
@@ -122,7 +131,14 @@ impl Observed {
         Observed {
             outcome,
             native: None,
+            elapsed: None,
         }
+    }
+
+    /// This observation, timed.
+    pub fn timed(mut self, elapsed: Duration) -> Observed {
+        self.elapsed = Some(elapsed);
+        self
     }
 }
 

@@ -362,13 +362,13 @@ fn replies_and_hello_round_trip() {
                 kind: "E".into(),
                 message: "m".into(),
             }),
+            elapsed: Some(std::time::Duration::from_millis(3)),
         },
     );
     let line = reply.line().unwrap();
-    assert_eq!(
-        parse_result(line.as_bytes(), 3).unwrap().outcome,
-        Outcome::Err(ErrorKind::NotParent)
-    );
+    let back = parse_result(line.as_bytes(), 3).unwrap();
+    assert_eq!(back.outcome, Outcome::Err(ErrorKind::NotParent));
+    assert_eq!(back.elapsed, Some(std::time::Duration::from_millis(3)));
     let done = Reply::ResetDone {
         id: 4,
         helpers: vec![],

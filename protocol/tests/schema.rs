@@ -23,8 +23,18 @@ fn def<'a>(schema: &'a Value, name: &str) -> &'a Value {
     &schema["$defs"][name]
 }
 
-/// A field's type in the Python tables' words.
-fn kind(field: &Value) -> String {
+/// A field's type in the Python tables' words (an enum's is the field's
+/// name: `until`, `signal`).
+fn kind(name: &str, field: &Value) -> String {
+    if field.get("enum").is_some() {
+        return name.to_string();
+    }
+    if let Some(any) = field["oneOf"].as_array() {
+        let types: Vec<&str> = any.iter().filter_map(|t| t["type"].as_str()).collect();
+        if types == ["string", "integer"] {
+            return "name".into();
+        }
+    }
     if let Some(r) = field["$ref"].as_str() {
         return match r {
             "#/$defs/ref" => "ref",
@@ -34,6 +44,7 @@ fn kind(field: &Value) -> String {
         }
         .to_string();
     }
+    let negative = field["minimum"].as_f64().is_some_and(|m| m < 0.0);
     match (
         field["type"].as_str(),
         field.get("pattern"),
@@ -43,6 +54,8 @@ fn kind(field: &Value) -> String {
         (Some("string"), None, _) => "str",
         (Some("boolean"), _, _) => "bool",
         (Some("integer"), _, Some(255)) => "u8",
+        (Some("integer"), _, Some(5)) => "arg",
+        (Some("integer"), _, _) if negative => "i64",
         (Some("integer"), _, _) => "u64",
         _ => "?",
     }
@@ -81,7 +94,7 @@ fn table(
             } else {
                 format!("{field}?")
             };
-            fields.insert(key, kind(spec));
+            fields.insert(key, kind(field, spec));
         }
         let tags: Vec<String> = match (&props[tag]["const"], &props[tag]["enum"]) {
             (Value::String(s), _) => vec![s.clone()],
