@@ -464,7 +464,8 @@ pub fn wait_either(
 /// The identity (device, inode) of what `fd` refers to in this process, or
 /// `None` if `fd` is not open. Comparing identities tells a descriptor that
 /// is still the same object from a number that was closed and reused.
-#[allow(clippy::unnecessary_cast)] // st_dev and st_ino are not u64 everywhere
+// dev_t and ino_t are u64 here but not on every platform.
+#[allow(clippy::unnecessary_cast)]
 pub fn fd_identity(fd: std::os::fd::RawFd) -> Option<(u64, u64)> {
     nix::sys::stat::fstat(fd)
         .ok()
