@@ -53,7 +53,15 @@ fn every_child_of_the_runner_is_an_adapter_leading_its_own_group() {
     let out = tempfile::tempdir().unwrap();
     let mut runner = Command::new(env!("CARGO_BIN_EXE_procspec"))
         .current_dir(root)
-        .args(["run", "--impl", "reference-fork", "--sequences", "8"])
+        .args([
+            "run",
+            "--impl",
+            "reference-fork",
+            "--sequences",
+            "8",
+            "--jobs",
+            "1",
+        ])
         .arg("--out")
         .arg(out.path())
         .stdin(Stdio::null())

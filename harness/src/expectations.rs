@@ -141,7 +141,7 @@ impl Expectations {
     /// The entries that no result of `results` (one run of the
     /// implementation) used: no expected failure was theirs, and, for a
     /// steering entry, no sequence was steered around its clause. Entries
-    /// for another platform are not judged here.
+    /// for another platform and intermittent ones are not judged here.
     pub fn unused<'a>(&'a self, results: &[CaseResult]) -> Vec<&'a Divergence> {
         let mut used: Vec<*const Divergence> = results
             .iter()
@@ -158,7 +158,9 @@ impl Expectations {
                             && d.clause.as_deref().is_some_and(|c| m.contains(c))
                     })
                 });
-            if steered || !d.applies_here() {
+            // An intermittent entry (`allowed`) may match nothing in a
+            // given run; that is what intermittent means.
+            if steered || !d.applies_here() || d.allowed.is_some() {
                 used.push(d as *const Divergence);
             }
         }

@@ -15,12 +15,15 @@
 //! - [`machine`]: the proptest state machine.
 //! - [`guard`]: the leak guard (subreaper, descendants, zombies, fds).
 //! - [`run`]: a whole conformance run of one implementation, to a
-//!   [`procspec_spec::results::RunReport`].
+//!   [`procspec_spec::results::RunReport`]; [`units`]: its cases and
+//!   blocks of sequences, each runnable anywhere; [`breaker`]: the stall
+//!   breaker that ends the run of an adapter that keeps failing.
 //!
 //! **Invariant:** the harness never decides what is allowed; the model does.
 //! Everything platform-specific is in `sys/`.
 
 pub mod adapter;
+pub mod breaker;
 pub mod cases;
 pub mod check;
 pub mod error;
@@ -34,6 +37,7 @@ pub mod session;
 pub mod suite;
 #[allow(unsafe_code)] // the crate's only syscalls and unsafe blocks
 mod sys;
+pub mod units;
 pub mod watchdog;
 
 pub use adapter::{Adapter, AdapterFailure, AdapterInfo, NativeError, Observed};
