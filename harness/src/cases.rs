@@ -94,6 +94,9 @@ pub fn run_case<A: Adapter + ?Sized>(
         observed: None,
         message: None,
         ops: Vec::new(),
+        root: None,
+        observer: None,
+        replay: None,
     };
     let missing = missing_capabilities(case, &adapter.info().capabilities);
     if !missing.is_empty() {

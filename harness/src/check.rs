@@ -116,6 +116,9 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         self.records.push(StepRecord {
             step: step.clone(),
             observed: Some(observed.outcome.clone()),
+            allowed: Vec::new(),
+            elapsed_ms: None,
+            irrelevant: false,
         });
         let arm = self.judge(step, &arms, &observed, None)?;
         if let Some(e) = expect {
@@ -247,6 +250,9 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         self.records.push(StepRecord {
             step: probe.clone(),
             observed: Some(observed.outcome.clone()),
+            allowed: Vec::new(),
+            elapsed_ms: None,
+            irrelevant: false,
         });
         let arm = self.judge(&probe, &arms, &observed, Some(NO_EFFECT))?;
         *self

@@ -576,6 +576,9 @@ fn sequence_result(n: u64) -> CaseResult {
         observed: None,
         message: None,
         ops: Vec::new(),
+        root: None,
+        observer: None,
+        replay: None,
     }
 }
 

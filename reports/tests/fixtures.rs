@@ -39,6 +39,9 @@ pub fn step(at: &str, op: Op, observed: Option<Outcome>) -> StepRecord {
             op,
         },
         observed,
+        allowed: vec![],
+        elapsed_ms: None,
+        irrelevant: false,
     }
 }
 
@@ -56,6 +59,9 @@ pub fn result(id: &str, clauses: &[&str], status: Status) -> CaseResult {
         observed: None,
         message: None,
         ops: vec![],
+        root: None,
+        observer: None,
+        replay: None,
     }
 }
 

@@ -103,7 +103,7 @@ fn yes() -> bool {
 }
 
 /// One executed step, as kept in a result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// The step.
     #[serde(flatten)]
@@ -111,10 +111,34 @@ pub struct StepRecord {
     /// What was observed, if the op answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed: Option<Outcome>,
+    /// The outcomes the model allowed at this step, rendered, each
+    /// `outcome (clause)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
+    /// How long the op took, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<f64>,
+    /// Shrinking shows this step does not matter to the failure.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub irrelevant: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Where a clause was involved in a failure: the clause and the step (0-based
+/// index into `ops`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blame {
+    /// The clause id.
+    pub clause: String,
+    /// The step's index in `ops`.
+    pub step: usize,
 }
 
 /// The result of one case or one sequence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseResult {
     /// The case id (`start/twice`) or `sequence/<n>`.
     pub id: String,
@@ -137,6 +161,17 @@ pub struct CaseResult {
     /// The steps run (for a failing sequence: the shrunk sequence).
     #[serde(default)]
     pub ops: Vec<StepRecord>,
+    /// For a failure: the clause that established the violated
+    /// expectation, and the step where it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<Blame>,
+    /// For a failure: the clause of the op that observed the violation,
+    /// and its step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observer: Option<Blame>,
+    /// One command that replays this result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
 }
 
 /// Leaks counted by the leak guard over a whole run.
@@ -151,7 +186,7 @@ pub struct LeakCounts {
 }
 
 /// A whole run of one implementation: `DIR/<implementation>.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     /// Who, where, how.
     pub run_info: RunInfo,
