@@ -9,7 +9,10 @@
 #   --crate NAME   procspec-spec and/or procspec-reference (default: both)
 #   --shard K/N    run shard K of N (cargo-mutants --shard); a crate's
 #                  outcomes then go to DIR/NAME-shard-K
-#   --out DIR      where cargo-mutants writes (default: target/mutants)
+#   --out DIR      where cargo-mutants writes (default: target/mutants); a
+#                  directory NAME-retest* holds a re-run of some mutants
+#                  (cargo mutants --re ...) after new tests: its outcomes
+#                  replace the earlier ones of the same mutants
 #   --summarise    only summarise DIR's outcomes (every shard) into
 #                  reports/committed/mutation/cargo-mutants.json
 #   --timeout S    per-mutant test timeout (default 60)
@@ -52,29 +55,34 @@ triage = open("mutants/triage.md").read() if os.path.exists("mutants/triage.md")
 equivalent = set(re.findall(r"^- equivalent: (.+?) -- ", triage, re.M))
 def t(s):
     return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")[:26] + "+00:00") if s else None
+# A crate's outcomes may come from several directories (shards, and
+# retests of missed mutants after new tests: `NAME-retest*`): each mutant
+# counts once, with its latest outcome (a later directory wins).
+rank = {"CaughtMutant": "caught", "MissedMutant": "missed", "Unviable": "unviable",
+        "Timeout": "timeout"}
 crates = {}
-for path in sorted(glob.glob(os.path.join(out, "*", "mutants.out", "outcomes.json"))):
+for path in sorted(glob.glob(os.path.join(out, "*", "mutants.out", "outcomes.json")),
+                   key=lambda p: ("-retest" in p, p)):
     d = json.load(open(path))
-    name = os.path.basename(os.path.dirname(os.path.dirname(path))).split("-shard-")[0]
-    c = crates.setdefault(name, {"crate": name, "caught": 0, "missed": 0, "unviable": 0,
-                                 "timeout": 0, "total": 0, "wall_seconds": 0, "equivalent": 0})
+    name = re.split(r"-shard-|-retest", os.path.basename(os.path.dirname(os.path.dirname(path))))[0]
+    c = crates.setdefault(name, {"outcomes": {}, "total": 0, "wall_seconds": 0})
     for o in d["outcomes"]:
         m = o["scenario"].get("Mutant") if isinstance(o["scenario"], dict) else None
-        if not m:
-            continue
-        s = o["summary"]
-        key = {"CaughtMutant": "caught", "MissedMutant": "missed", "Unviable": "unviable",
-               "Timeout": "timeout"}.get(s)
-        if key:
-            c[key] += 1
-        if s == "MissedMutant" and m["name"] in equivalent:
-            c["equivalent"] += 1
+        if m and o["summary"] in rank:
+            c["outcomes"][m["name"]] = rank[o["summary"]]
     listed = os.path.join(os.path.dirname(path), "mutants.json")
-    c["total"] += len(json.load(open(listed))) if os.path.exists(listed) else d["total_mutants"]
+    if "-retest" not in path:
+        c["total"] += len(json.load(open(listed))) if os.path.exists(listed) else d["total_mutants"]
     start, end = t(d.get("start_time")), t(d.get("end_time"))
     end = end or datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
     if start:
         c["wall_seconds"] += int((end - start).total_seconds())
+for name, c in list(crates.items()):
+    outcomes = c.pop("outcomes")
+    counts = {k: sum(1 for v in outcomes.values() if v == k) for k in ("caught", "missed", "unviable", "timeout")}
+    equiv = sum(1 for n, v in outcomes.items() if v == "missed" and n in equivalent)
+    crates[name] = {"crate": name, **counts, "total": c["total"], "wall_seconds": c["wall_seconds"],
+                    "equivalent": equiv}
 summary = {"crates": [crates[k] for k in sorted(crates)]}
 os.makedirs("reports/committed/mutation", exist_ok=True)
 with open("reports/committed/mutation/cargo-mutants.json", "w") as f:
