@@ -40,7 +40,7 @@ use crate::cases::{apply_stop, finish};
 use crate::check::{Checker, Coverage, Stop, NO_EFFECT};
 use procspec_spec::model::{transition, Life, World};
 use procspec_spec::results::{CaseResult, ResultKind, Status};
-use procspec_spec::vocab::{Capability, Op, Ref, Step, Target};
+use procspec_spec::vocab::{Capability, NameArg, Op, Ref, SelfSignal, Step, Target, Until};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -226,14 +226,34 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
     for at in &serving {
         if state.created < cfg.max_objects {
             let id = Ref::nth(state.created + 1);
-            let agent_weight = if depth(w, at) < 2 { 4 } else { 0 };
+            let agent_weight = if depth(w, at) < 2 { 16 } else { 0 };
+            // The exit-path targets are rarer: they end like `exit` and
+            // differ only in how, which one case each pins down.
             let targets = [
-                (5, Target::Block),
+                (15, Target::Block),
                 (agent_weight, Target::Agent),
-                (4, Target::Exit { code: 3 }),
-                (3, Target::Return),
-                (1, Target::Raise),
-                (2, Target::IgnoreSigterm),
+                (12, Target::Exit { code: 3 }),
+                (9, Target::Return),
+                (3, Target::Raise),
+                (6, Target::IgnoreSigterm),
+                (1, Target::NoTarget),
+                (
+                    1,
+                    Target::Args {
+                        a: 1,
+                        b: 2,
+                        c: Some(3),
+                    },
+                ),
+                (1, Target::SysExit),
+                (1, Target::OsExit { code: 4 }),
+                (
+                    1,
+                    Target::SelfSignal {
+                        signal: SelfSignal::Usr1,
+                    },
+                ),
+                (1, Target::RunOverride { code: 7 }),
             ];
             for (weight, target) in targets {
                 for daemon in [None, Some(true)] {
@@ -259,7 +279,7 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
         }
         let me = || at.clone();
         push(MISC, 1, at, Op::ActiveChildren);
-        push(MISC, 2, at, Op::ParentProcess);
+        push(MISC, 4, at, Op::ParentProcess);
         push(MISC, 1, at, Op::Daemon { p: me() });
         push(
             MISC,
@@ -339,13 +359,64 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
             ),
             (1, Op::SerializeAuthkey { p: p() }),
             (4, Op::Run { p: p() }),
+            (1, Op::AuthkeyLength { p: p() }),
+            (1, Op::SentinelOpen { p: p() }),
+            (
+                1,
+                Op::SetName {
+                    p: p(),
+                    name: NameArg::Int(42),
+                },
+            ),
+            (
+                1,
+                Op::Join {
+                    p: p(),
+                    timeout_ms: Some(-1),
+                },
+            ),
         ];
+        // Waits long enough that a process certain to end must be seen
+        // ended: only where it is (elsewhere they would wait them out).
+        let ends = w
+            .procs
+            .get(&p())
+            .is_some_and(|x| matches!(x.life, Life::Exiting(_) | Life::Exited(_)));
+        let long_waits = [
+            (4, Until::NotAlive),
+            (2, Until::Exitcode),
+            (1, Until::NotActive),
+        ];
+        for (weight, until) in long_waits {
+            if ends {
+                let op = Op::Await {
+                    p: p(),
+                    until,
+                    timeout_ms: LONG_WAIT_MS,
+                };
+                push(OBJECT, weight, holder, op);
+            }
+        }
+        if ends {
+            let op = Op::WaitSentinel {
+                p: p(),
+                timeout_ms: LONG_WAIT_MS,
+            };
+            push(OBJECT, 2, holder, op);
+        }
         // A daemonic agent starting a child is the only way to reach
         // daemon.no-children: make that likely once such an agent serves.
         let daemonic_holder = w.daemon_of(holder);
+        // Ops on an inherited copy are the only way to reach the
+        // parent-only rules.
+        let copy = w
+            .handles
+            .get(&(holder.clone(), p()))
+            .is_some_and(|h| &h.creator != holder);
         for (weight, op) in ops {
             let weight = match op {
                 Op::Start { .. } if daemonic_holder => weight * 5,
+                Op::IsAlive { .. } | Op::Join { .. } if copy => weight * 4,
                 _ => weight,
             };
             push(OBJECT, weight, holder, op);
@@ -381,6 +452,12 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
     }
     out
 }
+
+/// The timeout of the generator's `await` and long `wait-sentinel` steps:
+/// past [`procspec_spec::model::EVENTUALLY_MS`], so an ended process must
+/// be seen ended, and generous, because it is only waited out by an
+/// implementation that never sees the end.
+const LONG_WAIT_MS: u64 = 10_000;
 
 const CREATE: usize = 0;
 const OBJECT: usize = 1;
@@ -551,6 +628,8 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
         if result.status == Status::Pass {
             // Flaky: keep what the shrinker saw last.
             result = last_failure.into_inner().unwrap_or(result);
+        } else {
+            mark_irrelevant(&mut *adapter, &minimal, inherit, avoid, &mut result);
         }
         result.id = format!("sequence/{:016x}", config.seed);
         if let Some(dir) = &config.regressions {
@@ -625,6 +704,42 @@ pub fn replay_avoiding<A: Adapter + ?Sized>(
     }
     finish(adapter, &guard, &mut result);
     result
+}
+
+/// Mark the steps of a shrunk failure that do not matter to it: left out
+/// one at a time, the failure stays, on the same root clause (Hypothesis
+/// shows which parts of a minimal example could vary freely). Only for
+/// short sequences: one replay per step.
+fn mark_irrelevant<A: Adapter + ?Sized>(
+    adapter: &mut A,
+    minimal: &[Step],
+    inherit: bool,
+    avoid: &[String],
+    result: &mut CaseResult,
+) {
+    const MAX_STEPS_TO_TRY: usize = 8;
+    if minimal.len() > MAX_STEPS_TO_TRY {
+        return;
+    }
+    let root = result.clauses.first().cloned();
+    let mut irrelevant = Vec::new();
+    for i in 0..minimal.len() {
+        let mut without = minimal.to_vec();
+        let step = without.remove(i);
+        let again = replay_avoiding(adapter, &without, inherit, avoid);
+        if again.status == result.status && again.clauses.first() == root.as_ref() {
+            irrelevant.push(step);
+        }
+    }
+    for step in irrelevant {
+        if let Some(r) = result
+            .ops
+            .iter_mut()
+            .find(|r| r.step == step && !r.irrelevant)
+        {
+            r.irrelevant = true;
+        }
+    }
 }
 
 /// Write a shrunk failure as an ordinary case file under `dir`.

@@ -13,7 +13,7 @@ use crate::cases::{run_case, LoadedCase};
 use crate::check::Coverage;
 use crate::expectations::Expectations;
 use crate::machine::{run_machine, MachineConfig};
-use procspec_spec::results::{CaseResult, LeakCounts, RunInfo, RunReport};
+use procspec_spec::results::{CaseResult, LeakCounts, RunInfo, RunReport, Status};
 use std::path::PathBuf;
 
 /// How to run.
@@ -66,6 +66,7 @@ pub fn run_implementation<A: Adapter + ?Sized>(
     let info = adapter.info().clone();
     let mut report = RunReport {
         run_info: RunInfo {
+            timing_slack_ms: crate::check::slack_ms(),
             implementation: options.implementation.clone(),
             version: info.version.clone(),
             start_method: info.start_method.clone(),
@@ -88,6 +89,14 @@ pub fn run_implementation<A: Adapter + ?Sized>(
         let (mut result, cov, leaks) = run_case(adapter, &c.case);
         leaks.add_to(&mut report.leaks);
         options.expectations.apply(&mut result);
+        if !result.status.is_ok() || result.status == Status::ExpectedFail {
+            // The case's own folder: the case and its siblings, no sequences.
+            let area = c.case.id.rsplit_once('/').map_or("", |(a, _)| a);
+            result.replay = Some(format!(
+                "procspec run --impl {} --cases cases/{area} --sequences 0",
+                options.implementation
+            ));
+        }
         coverage.merge(&cov);
         progress(Progress::Case {
             result: &result,
@@ -114,6 +123,13 @@ pub fn run_implementation<A: Adapter + ?Sized>(
         let note = steering_note(&run.steered);
         for mut r in run.results {
             options.expectations.apply(&mut r);
+            if !r.status.is_ok() || r.status == Status::ExpectedFail {
+                // The same seed generates the same sequences.
+                r.replay = Some(format!(
+                    "procspec run --impl {} --sequences {} --seed {:#x} --max-steps {}",
+                    options.implementation, options.sequences, options.seed, options.max_steps
+                ));
+            }
             if let Some(note) = &note {
                 r.message = Some(match r.message.take() {
                     Some(m) => format!("{m}; {note}"),

@@ -245,13 +245,16 @@ fn an_unknown_divergence_past_a_known_one_is_found_and_shrunk() {
     let _lock = suite::lock();
     let mut adapter = Diverging::new(true);
 
-    let mut config = MachineConfig::new(adapter.info().capabilities.clone());
+    // Unsteered, with only the known divergence, the run stops there.
+    let mut known_only = Diverging::new(false);
+    let mut config = MachineConfig::new(known_only.info().capabilities.clone());
     config.sequences = 256;
-    let run = run_machine(&mut adapter, &config);
+    let run = run_machine(&mut known_only, &config);
     let mut first = run.failure.expect("the unsteered run stops at a failure");
     assert_eq!(first.clauses, vec![KNOWN.to_string()], "{first:?}");
     known_divergence().apply(&mut first);
     assert_eq!(first.status, Status::ExpectedFail);
+    drop(known_only);
 
     config.avoid = known_divergence().steered_clauses();
     let run = run_machine(&mut adapter, &config);
@@ -275,7 +278,11 @@ fn an_unknown_divergence_past_a_known_one_is_found_and_shrunk() {
         let cited = exercised_clauses(&world, &r.step);
         assert!(!cited.contains(KNOWN), "{} cites {KNOWN}", r.step);
         let arms = transition(&world, &r.step).expect("a runnable step");
-        let Some(arm) = r.observed.as_ref().and_then(|o| follow(&arms, o, None)) else {
+        let Some(arm) = r
+            .observed
+            .as_ref()
+            .and_then(|o| follow(&arms, o, None, None, 0))
+        else {
             break;
         };
         world = arm.next.clone();

@@ -116,6 +116,7 @@ impl ReferenceAdapter {
             Capability::Run,
             Capability::Orphans,
             Capability::AuthkeySerialize,
+            Capability::Descriptors,
         ];
         if method == StartMethod::Fork {
             capabilities.extend([Capability::Fork, Capability::InheritHandles]);
@@ -132,6 +133,7 @@ impl ReferenceAdapter {
                 start_method: name.into(),
                 capabilities,
                 protocol_version: 0,
+                class_name: "Process".into(),
             },
             method,
             worker: None,
