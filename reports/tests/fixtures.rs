@@ -42,9 +42,6 @@ pub fn step(at: &str, op: Op, observed: Option<Outcome>) -> StepRecord {
             op,
         },
         observed,
-        allowed: vec![],
-        elapsed_ms: None,
-        irrelevant: false,
     }
 }
 
@@ -65,9 +62,6 @@ pub fn result(id: &str, clauses: &[&str], status: Status) -> CaseResult {
         observed: None,
         message: None,
         ops: vec![],
-        root: None,
-        observer: None,
-        replay: None,
     }
 }
 

@@ -18,7 +18,10 @@ fn committed_files_load() {
     let kills = m.catalogue.as_ref().expect("committed/mutation/kills.json");
     assert!(!kills.mutants.is_empty());
     assert!(kills.mutants.iter().any(|k| k.killed()));
-    assert!(m.cargo_mutants.is_some(), "committed/mutation/cargo-mutants.json");
+    assert!(
+        m.cargo_mutants.is_some(),
+        "committed/mutation/cargo-mutants.json"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! mutants (`scripts/mutants.sh`, `mutants/triage.md`). Each table row goes
 //! through one `check`.
 
-use procspec_spec::model::{follow, Arm, Expect, World};
+use procspec_spec::model::{follow, Arm, Expect, Timing, World};
 use procspec_spec::results::{CaseResult, ResultKind, RunInfo, RunReport, Status, StepRecord};
 use procspec_spec::vocab::{
     authkey_fingerprint, authkey_from_hex, Capability, ErrorKind, Op, Outcome, Ref, Step, Target,
@@ -43,13 +43,14 @@ fn follow_takes_the_first_matching_arm() {
         expect,
         clause: Some(clause),
         next: World::default(),
+        timing: Timing::default(),
     };
     let arms = [
         arm(Expect::Is(Outcome::NONE), "a"),
         arm(Expect::AnyPid, "b"),
         arm(Expect::AnyPid, "c"),
     ];
-    let clause = |o: &Outcome| follow(&arms, o, None).and_then(|a| a.clause);
+    let clause = |o: &Outcome| follow(&arms, o, None, None, 0).and_then(|a| a.clause);
     assert_eq!(clause(&Outcome::NONE), Some("a"));
     assert_eq!(clause(&Outcome::Ok(Value::Pid(1))), Some("b"));
     assert_eq!(clause(&Outcome::Err(ErrorKind::Closed)), None);
