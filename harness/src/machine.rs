@@ -69,6 +69,11 @@ pub struct MachineConfig {
     /// is generated, kept by shrinking or run (see the module docs).
     /// Usually `Expectations::steered_clauses()`; empty: no steering.
     pub avoid: Vec<String>,
+    /// The stall breaker ([`crate::breaker`]): every sequence and shrinking
+    /// attempt is recorded with it; once it has tripped, no sequence or
+    /// shrinking attempt runs, and a failure being shrunk is reported as
+    /// last seen.
+    pub halt: Option<crate::breaker::Stall>,
 }
 
 impl MachineConfig {
@@ -86,6 +91,7 @@ impl MachineConfig {
             seed: 0x5eed,
             regressions: None,
             avoid: Vec::new(),
+            halt: None,
         }
     }
 }
@@ -559,8 +565,9 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
     let avoid = &config.avoid;
     let last_failure: RefCell<Option<CaseResult>> = RefCell::new(None);
 
+    let halted = || config.halt.as_ref().is_some_and(|h| h.is_tripped());
     let outcome = runner.run(&strategy, |(_, steps, seen)| {
-        if crate::watchdog::stop_requested() {
+        if crate::watchdog::stop_requested() || halted() {
             // Asked to stop: the remaining sequences pass through unrun.
             return Ok(());
         }
@@ -597,6 +604,9 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
             apply_stop(&mut result, stop);
         }
         let leaks = finish(&mut **adapter, &guard, &mut result);
+        if let Some(halt) = &config.halt {
+            halt.record(result.status, result.message.as_deref());
+        }
         let mut run = run.borrow_mut();
         if !failed && result.status == Status::Pass && last_failure.borrow().is_none() {
             result.id = format!("sequence/{}", run.results.len() + 1);
@@ -624,7 +634,15 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
     if let Err(TestError::Fail(_, (_, minimal, _))) = outcome {
         // Replay the minimal sequence once more to record its outcomes.
         let adapter = adapter.into_inner();
-        let mut result = replay_avoiding(&mut *adapter, &minimal, inherit, avoid);
+        let mut result = if halted() {
+            // The adapter is gone: keep what the last failing attempt saw.
+            last_failure
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(|| sequence_result(0))
+        } else {
+            replay_avoiding(&mut *adapter, &minimal, inherit, avoid)
+        };
         if result.status == Status::Pass {
             // Flaky: keep what the shrinker saw last.
             result = last_failure.into_inner().unwrap_or(result);

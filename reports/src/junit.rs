@@ -15,7 +15,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 ///   the run info as `<properties>`.
 /// - Each result is a `<testcase classname="IMPLEMENTATION.KIND"
 ///   name=ID>`, sorted by (kind, id). `fail` and `unexpected-pass` carry a
-///   `<failure>`, `timeout` and `crash` an `<error>`, `skip`,
+///   `<failure>`, `timeout`, `crash` and `not-run` an `<error>`, `skip`,
 ///   `precondition-failed` and `expected-fail` a `<skipped>`. A failure's
 ///   `message` names the status, the root clause, expected vs observed
 ///   and the replay command; its text is the story: every step with what
@@ -58,7 +58,9 @@ fn suite(run: &RunReport) -> TestSuite {
         let status = match r.status {
             Status::Pass => TestCaseStatus::success(),
             Status::Fail | Status::UnexpectedPass => non_success(NonSuccessKind::Failure, run, r),
-            Status::Timeout | Status::Crash => non_success(NonSuccessKind::Error, run, r),
+            Status::Timeout | Status::Crash | Status::NotRun => {
+                non_success(NonSuccessKind::Error, run, r)
+            }
             Status::Skip | Status::PreconditionFailed | Status::ExpectedFail => {
                 let why = r.message.as_deref().unwrap_or("");
                 let sep = if why.is_empty() { "" } else { ": " };
