@@ -4,6 +4,7 @@
 
 pub mod explain;
 pub mod list;
+pub mod python;
 pub mod report;
 pub mod run;
 pub mod serve;
