@@ -7,6 +7,7 @@
 //! adapter could not start), 2 usage or configuration errors.
 
 mod cmd;
+mod embedded;
 mod stderr_above_bar;
 mod summary;
 
@@ -31,7 +32,8 @@ Exit status: 0 when every result matches its expectation, 1 when some do not \
 Start with:  procspec run --all   (then open reports/latest/index.html)")]
 struct Cli {
     /// The repository root (the directory with cases/ and spec/clauses.toml).
-    /// Default: found by walking up from the current directory.
+    /// Default: found by walking up from the current directory, else the
+    /// files built into this binary.
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<PathBuf>,
 

@@ -75,7 +75,8 @@ pub struct RunArgs {
     #[command(flatten)]
     python: super::python::PythonArgs,
 
-    /// Where run files and the report go [default: <root>/reports/latest].
+    /// Where run files and the report go [default: <root>/reports/latest;
+    /// outside a checkout, ./procspec-reports].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 
@@ -164,10 +165,13 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
         None => repository_cases,
     };
     let jobs = plan(&root, args, &known)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join("reports/latest"));
+    let out = args.out.clone().unwrap_or_else(|| {
+        if crate::embedded::is_embedded(&root) {
+            PathBuf::from("procspec-reports")
+        } else {
+            root.join("reports/latest")
+        }
+    });
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output directory {}", out.display()))?;
 
