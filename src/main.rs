@@ -43,7 +43,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    Run(cmd::run::RunArgs),
+    Run(Box<cmd::run::RunArgs>),
     Report(cmd::report::ReportArgs),
     List(cmd::list::ListArgs),
     Explain(cmd::explain::ExplainArgs),
