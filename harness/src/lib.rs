@@ -24,6 +24,7 @@ pub mod check;
 pub mod expectations;
 pub mod guard;
 pub mod impls;
+pub mod lifecycle;
 pub mod machine;
 pub mod reference_adapter;
 pub mod remote;
