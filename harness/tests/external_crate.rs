@@ -45,18 +45,28 @@ opt-level = 1
     )
     .unwrap();
     std::fs::copy(root.join("Cargo.lock"), d.join("Cargo.lock")).unwrap();
-    std::fs::copy(root.join("harness/tests/external/tiny.rs"), d.join("src/lib.rs")).unwrap();
+    std::fs::copy(
+        root.join("harness/tests/external/tiny.rs"),
+        d.join("src/lib.rs"),
+    )
+    .unwrap();
+    // rstest's #[files] takes a relative glob: up from the crate to `/`,
+    // then down to the checkout.
+    let up = "../".repeat(d.components().count() - 1);
+    let cases = format!(
+        "{up}{}/cases/**/*.toml",
+        root.display().to_string().trim_start_matches('/')
+    );
     std::fs::write(
         d.join("tests/conformance.rs"),
         format!(
             r#"procspec_harness::conformance_suite! {{
-    cases = "{root}/cases/**/*.toml",
+    cases = "{cases}",
     adapter = procspec_harness::lifecycle::Host::new(tiny_process::Tiny),
     expectations = "expectations.toml",
     sequences = 16,
 }}
 "#,
-            root = root.display()
         ),
     )
     .unwrap();
@@ -92,6 +102,9 @@ opt-level = 1
         .expect("cargo runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "cargo test of the external crate failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "cargo test of the external crate failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("test result: ok"), "{stdout}");
 }
