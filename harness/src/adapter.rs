@@ -24,6 +24,14 @@ pub struct AdapterInfo {
     pub capabilities: Vec<Capability>,
     /// Wire protocol version, 0 for in-process adapters.
     pub protocol_version: u32,
+    /// The name of the class under test (`Process`, a subclass's name):
+    /// default names are `<class_name>-N`.
+    #[serde(default = "process")]
+    pub class_name: String,
+}
+
+fn process() -> String {
+    "Process".to_string()
 }
 
 impl AdapterInfo {
@@ -50,6 +58,10 @@ pub struct Observed {
     pub outcome: Outcome,
     /// The native error behind an `Err` outcome, if known.
     pub native: Option<NativeError>,
+    /// How long the call took, measured by the adapter around it on a
+    /// monotonic clock (`None`: not measured; the checker then measures
+    /// the round trip itself).
+    pub elapsed: Option<Duration>,
 }
 
 impl Observed {
@@ -58,7 +70,14 @@ impl Observed {
         Observed {
             outcome,
             native: None,
+            elapsed: None,
         }
+    }
+
+    /// This observation, timed.
+    pub fn timed(mut self, elapsed: Duration) -> Observed {
+        self.elapsed = Some(elapsed);
+        self
     }
 }
 

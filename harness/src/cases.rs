@@ -5,7 +5,7 @@ use crate::adapter::Adapter;
 use crate::check::{Checker, Coverage, Stop};
 use crate::guard::LeakGuard;
 use procspec_spec::case::{parse_case, Case};
-use procspec_spec::results::{CaseResult, ResultKind, Status};
+use procspec_spec::results::{Blame, CaseResult, ResultKind, Status};
 use procspec_spec::vocab::Capability;
 use procspec_spec::SpecError;
 use std::path::{Path, PathBuf};
@@ -94,6 +94,9 @@ pub fn run_case<A: Adapter + ?Sized>(
         observed: None,
         message: None,
         ops: Vec::new(),
+        root: None,
+        observer: None,
+        replay: None,
     };
     let missing = missing_capabilities(case, &adapter.info().capabilities);
     if !missing.is_empty() {
@@ -131,7 +134,23 @@ pub fn apply_stop(result: &mut CaseResult, stop: Stop) {
     match stop {
         Stop::Mismatch(m) => {
             result.status = Status::Fail;
-            result.clauses = vec![m.clause];
+            // Root first, then the observing op's clause.
+            let mut clauses = Vec::new();
+            if let Some(root) = &m.root {
+                clauses.push(root.clause.clone());
+            }
+            if !clauses.contains(&m.clause) {
+                clauses.push(m.clause.clone());
+            }
+            result.root = Some(m.root.clone().unwrap_or(Blame {
+                clause: m.clause.clone(),
+                step: m.step,
+            }));
+            result.observer = Some(Blame {
+                clause: m.clause,
+                step: m.step,
+            });
+            result.clauses = clauses;
             result.expected = m.expected;
             result.observed = Some(m.observed);
             result.message = Some(m.message);

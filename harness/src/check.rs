@@ -11,12 +11,36 @@
 
 use crate::adapter::{Adapter, AdapterFailure, Observed};
 use procspec_spec::model::{self, Arm, Life, World};
-use procspec_spec::results::StepRecord;
+use procspec_spec::results::{Blame, StepRecord};
 use procspec_spec::vocab::{Op, Outcome, Ref, Step, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 /// The clause a no-effect probe checks.
 pub const NO_EFFECT: &str = "error.no-effect";
+
+/// How much later than its upper time bound an op may return (a join's
+/// timeout, a wait's deadline): generous, because a loaded CI machine
+/// schedules late, never early. Lower bounds have no slack.
+pub const DEFAULT_SLACK: Duration = Duration::from_millis(procspec_spec::results::DEFAULT_SLACK_MS);
+
+/// The slack of every checker this process makes from now on (the
+/// runner's `--timing-slack-ms`); a run records it in its `run_info`.
+static SLACK_MS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(procspec_spec::results::DEFAULT_SLACK_MS);
+
+/// Set the slack past upper time bounds for the checkers made from now on.
+pub fn set_slack(slack: Duration) {
+    SLACK_MS.store(
+        slack.as_millis() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// The slack past upper time bounds, in milliseconds.
+pub fn slack_ms() -> u64 {
+    SLACK_MS.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Why a run of steps stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +57,14 @@ pub enum Stop {
 /// An outcome that is not allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
-    /// The clause that was violated.
+    /// The clause of the observing op that was violated.
     pub clause: String,
+    /// The step (index into the records) where it was observed.
+    pub step: usize,
+    /// The root clause, when another step established the violated
+    /// expectation (`terminate.sigterm` for a wrong exit code seen by a
+    /// later `exitcode`), and that step.
+    pub root: Option<Blame>,
     /// The allowed outcomes, rendered.
     pub expected: Vec<String>,
     /// What was observed, rendered.
@@ -68,6 +98,7 @@ pub struct Checker<'a, A: Adapter + ?Sized> {
     world: World,
     root_key: Option<String>,
     pids: BTreeMap<Ref, u32>,
+    slack_ms: u64,
     /// Every step run so far, with its outcome.
     pub records: Vec<StepRecord>,
     /// What this run exercised.
@@ -78,14 +109,23 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
     /// A checker at the start of a run. `inherit_handles`: whether agents
     /// started by fork hold copies of their creator's objects.
     pub fn new(adapter: &'a mut A, inherit_handles: bool) -> Self {
+        let class_name = adapter.info().class_name.clone();
         Checker {
             adapter,
-            world: World::new(inherit_handles),
+            world: World::new(inherit_handles).of_class(&class_name),
             root_key: None,
             pids: BTreeMap::new(),
+            slack_ms: slack_ms(),
             records: Vec::new(),
             coverage: Coverage::default(),
         }
+    }
+
+    /// Allow `slack` past every upper time bound instead of
+    /// [`DEFAULT_SLACK`].
+    pub fn with_slack(mut self, slack: Duration) -> Self {
+        self.slack_ms = slack.as_millis() as u64;
+        self
     }
 
     /// The world the run has reached.
@@ -106,22 +146,23 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             .subject()
             .map(|p| self.world.describe(&step.at, p))
             .unwrap_or_default();
+        let index = self.records.len();
         let observed = if step.op == Op::Orphans {
-            // The runner observes orphans itself: they were reparented to it.
-            let own = self.adapter.own_pids();
-            Observed::plain(Outcome::Ok(Value::Int(crate::guard::count_orphans(&own))))
+            // The runner observes orphans itself, from the pids of the
+            // processes the run started: who their OS parent is now (the
+            // runner, a fork server) does not matter.
+            Observed::plain(Outcome::Ok(Value::Int(self.count_orphans())))
         } else {
-            self.adapter.apply(step).map_err(Stop::Adapter)?
+            self.timed_apply(step)?
         };
-        self.records.push(StepRecord {
-            step: step.clone(),
-            observed: Some(observed.outcome.clone()),
-        });
-        let arm = self.judge(step, &arms, &observed, None)?;
+        self.records.push(record(step, &observed, &arms));
+        let arm = self.judge(step, &arms, &observed, None, index)?;
         if let Some(e) = expect {
             if *e != observed.outcome {
                 return Err(Stop::Mismatch(Mismatch {
                     clause: arm.clause.unwrap_or("case").to_string(),
+                    step: index,
+                    root: None,
                     expected: vec![e.to_string()],
                     observed: observed.outcome.to_string(),
                     message: format!("the case states `{e}` for `{step}`{}", native(&observed)),
@@ -133,10 +174,37 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             step.op.name().to_string(),
             observed.outcome.to_string(),
         ));
-        if let Some(c) = arm.clause {
-            *self.coverage.clauses.entry(c.to_string()).or_default() += 1;
+        if model::discriminates(&arms) {
+            // The arm's clause, what it implies, and the clauses behind
+            // the facts this observation read.
+            let facts = model::facts_read(&self.world, step);
+            let checked = arm
+                .clause
+                .into_iter()
+                .chain(
+                    arm.clause
+                        .map(model::implied)
+                        .unwrap_or_default()
+                        .iter()
+                        .copied(),
+                )
+                .chain(facts.iter().map(|w| w.clause))
+                .chain(
+                    facts
+                        .iter()
+                        .flat_map(|w| model::implied(w.clause).iter().copied()),
+                );
+            for c in checked {
+                *self.coverage.clauses.entry(c.to_string()).or_default() += 1;
+            }
         }
         self.world = arm.next.clone();
+        self.world.stamp(index);
+        if let (Op::Start { p }, Outcome::Ok(_)) = (&step.op, &observed.outcome) {
+            if p != &step.at {
+                self.learn_pid(&step.at, p);
+            }
+        }
         if observed.outcome.is_err() {
             self.probe_no_effect(step)?;
         }
@@ -164,6 +232,8 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             if crate::sys::stat(*pid).is_some_and(|s| s.state == 'Z') {
                 return Err(Stop::Mismatch(Mismatch {
                     clause: "join.blocks".into(),
+                    step: self.records.len().saturating_sub(1),
+                    root: None,
                     expected: vec!["reaped".into()],
                     observed: "zombie".into(),
                     message: format!(
@@ -183,17 +253,55 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         arms: &'w [Arm],
         observed: &Observed,
         clause: Option<&str>,
+        index: usize,
     ) -> Result<&'w Arm, Stop> {
-        let Some(arm) = model::follow(arms, &observed.outcome, self.root_key.as_deref()) else {
+        let elapsed_ms = observed.elapsed.map(|d| d.as_secs_f64() * 1000.0);
+        let followed = model::follow(
+            arms,
+            &observed.outcome,
+            self.root_key.as_deref(),
+            elapsed_ms,
+            self.slack_ms,
+        );
+        let Some(arm) = followed else {
+            // The clause of an arm that allows the outcome but not its
+            // timing, else the first arm's.
+            let late_or_early = arms.iter().find(|a| {
+                a.expect
+                    .matches(&observed.outcome, self.root_key.as_deref())
+            });
             let named = clause
+                .or_else(|| late_or_early.and_then(|a| a.clause))
                 .or_else(|| arms.iter().find_map(|a| a.clause))
                 .unwrap_or("model");
+            let root = model::blame(&self.world, step).and_then(|why| {
+                let at = why.step?;
+                (why.clause != named).then(|| Blame {
+                    clause: why.clause.to_string(),
+                    step: at,
+                })
+            });
+            // A timing violation is the observing op's own rule.
+            let root = if late_or_early.is_some() { None } else { root };
+            let took = match (late_or_early, elapsed_ms) {
+                (Some(_), Some(ms)) => format!(" after {ms:.1} ms"),
+                _ => String::new(),
+            };
+            let because = match &root {
+                Some(r) => format!(
+                    "; the model expected otherwise because of step {} ({})",
+                    r.step, r.clause
+                ),
+                None => String::new(),
+            };
             return Err(Stop::Mismatch(Mismatch {
                 clause: named.to_string(),
-                expected: arms.iter().map(|a| a.expect.to_string()).collect(),
-                observed: observed.outcome.to_string(),
+                step: index,
+                root,
+                expected: arms.iter().map(Arm::describe).collect(),
+                observed: format!("{}{took}", observed.outcome),
                 message: format!(
-                    "`{step}` answered `{}`{}",
+                    "`{step}` answered `{}`{took}{}{because}",
                     observed.outcome,
                     native(observed)
                 ),
@@ -210,6 +318,8 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                     if *known != *pid {
                         return Err(Stop::Mismatch(Mismatch {
                             clause: "pid.process-id".into(),
+                            step: index,
+                            root: None,
                             expected: vec![format!("ok pid {known}")],
                             observed: format!("ok pid {pid}"),
                             message: format!("the pid of {p} changed from {known} to {pid}"),
@@ -243,20 +353,72 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         let Ok(arms) = model::transition(&self.world, &probe) else {
             return Ok(());
         };
-        let observed = self.adapter.apply(&probe).map_err(Stop::Adapter)?;
-        self.records.push(StepRecord {
-            step: probe.clone(),
-            observed: Some(observed.outcome.clone()),
-        });
-        let arm = self.judge(&probe, &arms, &observed, Some(NO_EFFECT))?;
+        let index = self.records.len();
+        let observed = self.timed_apply(&probe)?;
+        self.records.push(record(&probe, &observed, &arms));
+        let arm = self.judge(&probe, &arms, &observed, Some(NO_EFFECT), index)?;
         *self
             .coverage
             .clauses
             .entry(NO_EFFECT.to_string())
             .or_default() += 1;
         self.world = arm.next.clone();
+        self.world.stamp(index);
         Ok(())
     }
+
+    /// Ask for the pid of the process `p` that `at` just started, so that
+    /// orphans are counted by what the run made. Not a step of the run:
+    /// nothing is recorded or judged (the next `pid` op is).
+    fn learn_pid(&mut self, at: &Ref, p: &Ref) {
+        let ask = Step {
+            at: at.clone(),
+            op: Op::Pid { p: p.clone() },
+        };
+        if let Ok(Observed {
+            outcome: Outcome::Ok(Value::Pid(pid)),
+            ..
+        }) = self.adapter.apply(&ask)
+        {
+            self.pids.entry(p.clone()).or_insert(pid);
+        }
+    }
+
+    /// Live processes of the run whose creator has died or is dying (by
+    /// the model), by their recorded pids.
+    fn count_orphans(&self) -> i64 {
+        self.world
+            .procs
+            .iter()
+            .filter(|(_, x)| !x.parent.is_main() && self.world.dead_or_dying(&x.parent).1)
+            .filter_map(|(r, _)| self.pids.get(r))
+            .filter(|pid| crate::sys::stat(**pid).is_some_and(|s| s.state != 'Z'))
+            .count() as i64
+    }
+
+    /// Apply `step`; when the adapter did not time the call itself, the
+    /// round trip is its elapsed time (never shorter than the call, so a
+    /// lower bound still holds; the slack absorbs the overhead).
+    fn timed_apply(&mut self, step: &Step) -> Result<Observed, Stop> {
+        let t0 = Instant::now();
+        let observed = self.adapter.apply(step).map_err(Stop::Adapter)?;
+        let took = t0.elapsed();
+        Ok(match observed.elapsed {
+            Some(_) => observed,
+            None => observed.timed(took),
+        })
+    }
+}
+
+/// The record of one step: what it answered, how long it took and what
+/// the model allowed there.
+fn record(step: &Step, observed: &Observed, arms: &[Arm]) -> StepRecord {
+    let mut r = StepRecord::new(step.clone(), Some(observed.outcome.clone()));
+    r.elapsed_ms = observed
+        .elapsed
+        .map(|d| (d.as_secs_f64() * 1e4).round() / 10.0);
+    r.allowed = arms.iter().map(Arm::describe).collect();
+    r
 }
 
 fn native(o: &Observed) -> String {

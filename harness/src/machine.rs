@@ -40,7 +40,7 @@ use crate::cases::{apply_stop, finish};
 use crate::check::{Checker, Coverage, Stop, NO_EFFECT};
 use procspec_spec::model::{transition, Life, World};
 use procspec_spec::results::{CaseResult, ResultKind, Status};
-use procspec_spec::vocab::{Capability, Op, Ref, Step, Target};
+use procspec_spec::vocab::{Capability, NameArg, Op, Ref, SelfSignal, Step, Target, Until};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -234,6 +234,24 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
                 (3, Target::Return),
                 (1, Target::Raise),
                 (2, Target::IgnoreSigterm),
+                (1, Target::NoTarget),
+                (
+                    1,
+                    Target::Args {
+                        a: 1,
+                        b: 2,
+                        c: Some(3),
+                    },
+                ),
+                (1, Target::SysExit),
+                (1, Target::OsExit { code: 4 }),
+                (
+                    1,
+                    Target::SelfSignal {
+                        signal: SelfSignal::Usr1,
+                    },
+                ),
+                (1, Target::RunOverride { code: 7 }),
             ];
             for (weight, target) in targets {
                 for daemon in [None, Some(true)] {
@@ -339,7 +357,51 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
             ),
             (1, Op::SerializeAuthkey { p: p() }),
             (4, Op::Run { p: p() }),
+            (1, Op::AuthkeyLength { p: p() }),
+            (1, Op::SentinelOpen { p: p() }),
+            (
+                1,
+                Op::SetName {
+                    p: p(),
+                    name: NameArg::Int(42),
+                },
+            ),
+            (
+                1,
+                Op::Join {
+                    p: p(),
+                    timeout_ms: Some(-1),
+                },
+            ),
         ];
+        // Waits long enough that a process certain to end must be seen
+        // ended: only where it is (elsewhere they would wait them out).
+        let ends = w
+            .procs
+            .get(&p())
+            .is_some_and(|x| matches!(x.life, Life::Exiting(_) | Life::Exited(_)));
+        let long_waits = [
+            (4, Until::NotAlive),
+            (2, Until::Exitcode),
+            (1, Until::NotActive),
+        ];
+        for (weight, until) in long_waits {
+            if ends {
+                let op = Op::Await {
+                    p: p(),
+                    until,
+                    timeout_ms: LONG_WAIT_MS,
+                };
+                push(OBJECT, weight, holder, op);
+            }
+        }
+        if ends {
+            let op = Op::WaitSentinel {
+                p: p(),
+                timeout_ms: LONG_WAIT_MS,
+            };
+            push(OBJECT, 2, holder, op);
+        }
         // A daemonic agent starting a child is the only way to reach
         // daemon.no-children: make that likely once such an agent serves.
         let daemonic_holder = w.daemon_of(holder);
@@ -381,6 +443,12 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
     }
     out
 }
+
+/// The timeout of the generator's `await` and long `wait-sentinel` steps:
+/// past [`procspec_spec::model::EVENTUALLY_MS`], so an ended process must
+/// be seen ended, and generous, because it is only waited out by an
+/// implementation that never sees the end.
+const LONG_WAIT_MS: u64 = 10_000;
 
 const CREATE: usize = 0;
 const OBJECT: usize = 1;
@@ -430,6 +498,8 @@ pub const REACHABLE_CLAUSES: &[&str] = &[
     "parent-process.none-in-main",
     "terminate.orphans",
     "error.no-effect",
+    "construct.target-default",
+    "construct.args-kwargs",
 ];
 
 /// What a state-machine run produced.
@@ -576,6 +646,9 @@ fn sequence_result(n: u64) -> CaseResult {
         observed: None,
         message: None,
         ops: Vec::new(),
+        root: None,
+        observer: None,
+        replay: None,
     }
 }
 

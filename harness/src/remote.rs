@@ -83,6 +83,15 @@ fn info_of(hello: &Hello) -> AdapterInfo {
             caps
         },
         protocol_version: PROTOCOL as u32,
+        // `module:Class` (or a dotted path): default names use the class's
+        // own name.
+        class_name: hello
+            .process_class
+            .rsplit([':', '.'])
+            .next()
+            .filter(|n| !n.is_empty())
+            .unwrap_or("Process")
+            .to_string(),
     }
 }
 

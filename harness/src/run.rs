@@ -66,6 +66,7 @@ pub fn run_implementation<A: Adapter + ?Sized>(
     let info = adapter.info().clone();
     let mut report = RunReport {
         run_info: RunInfo {
+            timing_slack_ms: crate::check::slack_ms(),
             implementation: options.implementation.clone(),
             version: info.version.clone(),
             start_method: info.start_method.clone(),

@@ -275,7 +275,11 @@ fn an_unknown_divergence_past_a_known_one_is_found_and_shrunk() {
         let cited = exercised_clauses(&world, &r.step);
         assert!(!cited.contains(KNOWN), "{} cites {KNOWN}", r.step);
         let arms = transition(&world, &r.step).expect("a runnable step");
-        let Some(arm) = r.observed.as_ref().and_then(|o| follow(&arms, o, None)) else {
+        let Some(arm) = r
+            .observed
+            .as_ref()
+            .and_then(|o| follow(&arms, o, None, None, 0))
+        else {
             break;
         };
         world = arm.next.clone();

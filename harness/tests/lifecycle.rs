@@ -1,6 +1,8 @@
 //! The [`Lifecycle`](procspec_harness::lifecycle::Lifecycle) host against
 //! the whole suite, with procspec's reference as the implementation (its
-//! mapping: `lifecycle/reference.rs`), under fork and spawn.
+//! mapping: `lifecycle/reference.rs`), under fork and spawn. The state
+//! machine's coverage of every `must` clause is required of the reference
+//! adapter (`tests/reference.rs`); here a fixed count of sequences runs.
 
 use procspec_harness::lifecycle::reference::{register_body, ReferenceLifecycle};
 use procspec_harness::lifecycle::Host;
@@ -34,6 +36,7 @@ mod fork {
     procspec_harness::conformance_suite! {
         cases = "../cases/**/*.toml",
         adapter = super::adapter(procspec_reference::StartMethod::Fork),
+        sequences = 64,
     }
 }
 
@@ -41,5 +44,6 @@ mod spawn {
     procspec_harness::conformance_suite! {
         cases = "../cases/**/*.toml",
         adapter = super::adapter(procspec_reference::StartMethod::Spawn),
+        sequences = 64,
     }
 }

@@ -34,6 +34,9 @@ pub fn clauses() -> Vec<Clause> {
 
 pub fn step(at: &str, op: Op, observed: Option<Outcome>) -> StepRecord {
     StepRecord {
+        elapsed_ms: None,
+        allowed: Vec::new(),
+        irrelevant: false,
         step: Step {
             at: Ref::from(at),
             op,
@@ -48,6 +51,9 @@ pub fn p1() -> Ref {
 
 pub fn result(id: &str, clauses: &[&str], status: Status) -> CaseResult {
     CaseResult {
+        root: None,
+        observer: None,
+        replay: None,
         id: id.to_string(),
         kind: ResultKind::Case,
         clauses: clauses.iter().map(|c| c.to_string()).collect(),
@@ -61,6 +67,7 @@ pub fn result(id: &str, clauses: &[&str], status: Status) -> CaseResult {
 
 pub fn info(implementation: &str) -> RunInfo {
     RunInfo {
+        timing_slack_ms: procspec_spec::results::DEFAULT_SLACK_MS,
         implementation: implementation.to_string(),
         version: "1.0".to_string(),
         start_method: "fork".to_string(),

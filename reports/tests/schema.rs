@@ -64,6 +64,31 @@ fn every_op() -> Vec<Op> {
             p: p(),
             name: "x".into(),
         },
+        Op::SetName {
+            p: p(),
+            name: procspec_spec::vocab::NameArg::Int(42),
+        },
+        Op::Join {
+            p: p(),
+            timeout_ms: Some(-1),
+        },
+        Op::Await {
+            p: p(),
+            until: procspec_spec::vocab::Until::NotAlive,
+            timeout_ms: 10_000,
+        },
+        Op::Await {
+            p: p(),
+            until: procspec_spec::vocab::Until::Exitcode,
+            timeout_ms: 1,
+        },
+        Op::Await {
+            p: p(),
+            until: procspec_spec::vocab::Until::NotActive,
+            timeout_ms: 1,
+        },
+        Op::AuthkeyLength { p: p() },
+        Op::SentinelOpen { p: p() },
         Op::Daemon { p: p() },
         Op::SetDaemon {
             p: p(),
@@ -111,7 +136,10 @@ fn every_op() -> Vec<Op> {
             | Op::CurrentProcess
             | Op::ParentProcess
             | Op::ExceptionHierarchy
-            | Op::Orphans => {}
+            | Op::Orphans
+            | Op::Await { .. }
+            | Op::AuthkeyLength { .. }
+            | Op::SentinelOpen { .. } => {}
         }
     }
     ops
@@ -128,6 +156,27 @@ fn every_target() -> Vec<Target> {
         Target::Block,
         Target::IgnoreSigterm,
         Target::Agent,
+        Target::NoTarget,
+        Target::Args {
+            a: 1,
+            b: 2,
+            c: Some(3),
+        },
+        Target::Args {
+            a: 1,
+            b: 2,
+            c: None,
+        },
+        Target::RunOverride { code: 7 },
+        Target::SysExit,
+        Target::SysExitNone,
+        Target::OsExit { code: 4 },
+        Target::SelfSignal {
+            signal: procspec_spec::vocab::SelfSignal::Abort,
+        },
+        Target::SelfSignal {
+            signal: procspec_spec::vocab::SelfSignal::Usr1,
+        },
     ];
     for t in &targets {
         match t {
@@ -137,7 +186,14 @@ fn every_target() -> Vec<Target> {
             | Target::ExitWithMessage { .. }
             | Target::Block
             | Target::IgnoreSigterm
-            | Target::Agent => {}
+            | Target::Agent
+            | Target::NoTarget
+            | Target::Args { .. }
+            | Target::RunOverride { .. }
+            | Target::SysExit
+            | Target::SysExitNone
+            | Target::OsExit { .. }
+            | Target::SelfSignal { .. } => {}
         }
     }
     targets

@@ -142,7 +142,7 @@ impl Case {
             let arms = model::transition(&world, &s.step)
                 .map_err(|e| SpecError::invalid(path, s.line, format!("step `{}`: {e}", s.step)))?;
             let arm = match &s.expect {
-                Some(o) => model::follow(&arms, o, None).ok_or_else(|| {
+                Some(o) => model::follow(&arms, o, None, None, 0).ok_or_else(|| {
                     let allowed: Vec<String> = arms.iter().map(|a| a.expect.to_string()).collect();
                     SpecError::invalid(
                         path,
@@ -161,6 +161,42 @@ impl Case {
             world = arm.next.clone();
         }
         Ok(())
+    }
+
+    /// The clauses this case *checks*, not merely cites: those of the
+    /// outcomes it follows (its stated one, else the model's first) at
+    /// steps where a wrong answer was possible ([`model::discriminates`]),
+    /// and `error.no-effect` after an error outcome (the checker probes).
+    /// A case the model cannot run checks nothing.
+    pub fn checked_clauses(&self) -> std::collections::BTreeSet<&'static str> {
+        let inherit = self.all_needs().contains(&Capability::InheritHandles);
+        let mut world = World::new(inherit);
+        let mut out = std::collections::BTreeSet::new();
+        for s in &self.steps {
+            let Ok(arms) = model::transition(&world, &s.step) else {
+                return std::collections::BTreeSet::new();
+            };
+            let arm = match &s.expect {
+                Some(o) => model::follow(&arms, o, None, None, 0),
+                None => arms.first(),
+            };
+            let Some(arm) = arm else {
+                return std::collections::BTreeSet::new();
+            };
+            if model::discriminates(&arms) {
+                out.extend(arm.clause);
+                out.extend(arm.clause.map(model::implied).unwrap_or_default());
+                for why in model::facts_read(&world, &s.step) {
+                    out.insert(why.clause);
+                    out.extend(model::implied(why.clause));
+                }
+            }
+            if arm.expect.is_err() {
+                out.insert("error.no-effect");
+            }
+            world = arm.next.clone();
+        }
+        out
     }
 
     /// Every capability the case needs: its own and its clauses'.

@@ -96,6 +96,17 @@ pub struct RunInfo {
     /// Why the whole implementation was skipped, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
+    /// How much later than an upper time bound an op was allowed to return
+    /// (a join's timeout, a wait's deadline), in milliseconds.
+    #[serde(default = "default_slack_ms")]
+    pub timing_slack_ms: u64,
+}
+
+/// The default of [`RunInfo::timing_slack_ms`]: 5 s.
+pub const DEFAULT_SLACK_MS: u64 = 5_000;
+
+fn default_slack_ms() -> u64 {
+    DEFAULT_SLACK_MS
 }
 
 fn yes() -> bool {
@@ -103,7 +114,7 @@ fn yes() -> bool {
 }
 
 /// One executed step, as kept in a result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// The step.
     #[serde(flatten)]
@@ -111,6 +122,43 @@ pub struct StepRecord {
     /// What was observed, if the op answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed: Option<Outcome>,
+    /// How long the op took, as the adapter measured it around the call
+    /// (monotonic clock), in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<f64>,
+    /// What the model allowed at this step, each rendered as
+    /// `outcome (timing) [clause]`; kept for the steps of a failure's story.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
+    /// Shrinking showed that this step does not matter to the failure: the
+    /// failure stays when it is left out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub irrelevant: bool,
+}
+
+impl StepRecord {
+    /// A step and what it answered, nothing else known yet.
+    pub fn new(step: Step, observed: Option<Outcome>) -> StepRecord {
+        StepRecord {
+            step,
+            observed,
+            elapsed_ms: None,
+            allowed: Vec::new(),
+            irrelevant: false,
+        }
+    }
+}
+
+impl Eq for StepRecord {}
+
+/// A clause blamed for a failure, and the step (an index into the result's
+/// `ops`) where it was established or observed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blame {
+    /// The clause id.
+    pub clause: String,
+    /// Index into `ops`.
+    pub step: usize,
 }
 
 /// The result of one case or one sequence.
@@ -120,9 +168,21 @@ pub struct CaseResult {
     pub id: String,
     /// Case or sequence.
     pub kind: ResultKind,
-    /// The clauses it checks (for a failure: the clause that was violated
-    /// first).
+    /// The clauses it checks. For a failure: the root clause first (the
+    /// one that established the violated expectation), then the clause of
+    /// the observing op, then the others.
     pub clauses: Vec<String>,
+    /// For a failure: the root clause and the step that established the
+    /// expectation the observation violated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<Blame>,
+    /// For a failure: the clause of the op whose outcome was not allowed,
+    /// and that step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observer: Option<Blame>,
+    /// One command that replays this result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
     /// What happened.
     pub status: Status,
     /// The allowed outcomes at the failing step, rendered.

@@ -70,6 +70,100 @@ pub enum Target {
     /// Serve ops sent to it until released; then return, which runs the
     /// exit handler (daemonic children terminated, the others joined).
     Agent,
+    /// No target at all (`target=None`): `run()` does nothing, exit code 0.
+    NoTarget,
+    /// A target called with positional `args = (a, b)` and, unless `c` is
+    /// absent, `kwargs = {"c": c}`; it exits with `36*a + 6*b + c` (`c`
+    /// defaults to 5), so dropped, reordered or defaulted arguments show in
+    /// the exit code. Each of `a`, `b`, `c` is 0..=5.
+    Args {
+        a: u8,
+        b: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        c: Option<u8>,
+    },
+    /// No target; a subclass of the process class whose `run()` exits with
+    /// `code`. Needs [`Capability::Subclass`].
+    RunOverride { code: u8 },
+    /// `sys.exit()` without an argument: exit code 0.
+    SysExit,
+    /// `sys.exit(None)`: exit code 0.
+    SysExitNone,
+    /// `os._exit(code)`: exit at once, no exit handler, no clean-up.
+    OsExit { code: u8 },
+    /// The child sends itself `signal` (`SIGABRT` or `SIGUSR1`), whose
+    /// default action ends it: exit code minus the signal number.
+    SelfSignal { signal: SelfSignal },
+}
+
+/// A signal a [`Target::SelfSignal`] child sends itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SelfSignal {
+    /// `abort()`'s signal, 6 everywhere.
+    #[serde(rename = "SIGABRT")]
+    Abort,
+    /// The first user signal: 10 on Linux (30 on macOS and the BSDs).
+    #[serde(rename = "SIGUSR1")]
+    Usr1,
+}
+
+impl SelfSignal {
+    /// The signal number on Linux, which the model's exit codes use.
+    pub fn number(self) -> i32 {
+        match self {
+            SelfSignal::Abort => 6,
+            SelfSignal::Usr1 => 10,
+        }
+    }
+}
+
+impl Target {
+    /// The exit code this target ends with when it ends by itself (not for
+    /// the blocking targets). `None` for blocking targets.
+    pub fn exit_code(&self) -> Option<i32> {
+        Some(match self {
+            Target::Exit { code } | Target::OsExit { code } | Target::RunOverride { code } => {
+                i32::from(*code)
+            }
+            Target::Return | Target::NoTarget | Target::SysExit | Target::SysExitNone => 0,
+            Target::Raise | Target::ExitWithMessage { .. } => 1,
+            Target::Args { a, b, c } => {
+                36 * i32::from(*a) + 6 * i32::from(*b) + i32::from(c.unwrap_or(5))
+            }
+            Target::SelfSignal { signal } => -signal.number(),
+            Target::Block | Target::IgnoreSigterm | Target::Agent => return None,
+        })
+    }
+}
+
+/// What an [`Op::Await`] polls for, on a process object held by its
+/// creator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Until {
+    /// `p.is_alive()` answers `False`.
+    NotAlive,
+    /// `p.exitcode` is not `None`.
+    Exitcode,
+    /// `p` is not among `active_children()`.
+    NotActive,
+}
+
+impl From<&str> for NameArg {
+    fn from(s: &str) -> NameArg {
+        NameArg::Str(s.to_string())
+    }
+}
+
+/// The value `set-name` assigns: a string, or (to check that the setter
+/// refuses it) an integer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NameArg {
+    /// A proper name.
+    Str(String),
+    /// Not a string: the setter must refuse it.
+    Int(i64),
 }
 
 impl Target {
@@ -104,11 +198,20 @@ pub enum Op {
     Run { p: Ref },
     /// `p.start()`.
     Start { p: Ref },
-    /// `p.join(timeout)`; `timeout_ms` absent means block until exit.
+    /// `p.join(timeout)`; `timeout_ms` absent means block until exit. A
+    /// negative timeout is passed as is (CPython treats it as 0).
     Join {
         p: Ref,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        timeout_ms: Option<u64>,
+        timeout_ms: Option<i64>,
+    },
+    /// Poll `p` (`is_alive()`, `exitcode` or `active_children()`) until
+    /// `until` holds or `timeout_ms` passed, without joining; `true` if it
+    /// held. Checks that an ended child is *seen* to end without `join`.
+    Await {
+        p: Ref,
+        until: Until,
+        timeout_ms: u64,
     },
     /// `p.is_alive()`.
     IsAlive { p: Ref },
@@ -124,7 +227,7 @@ pub enum Op {
     /// `p.name`.
     Name { p: Ref },
     /// `p.name = name`.
-    SetName { p: Ref, name: String },
+    SetName { p: Ref, name: NameArg },
     /// `p.daemon`.
     Daemon { p: Ref },
     /// `p.daemon = value`.
@@ -135,6 +238,12 @@ pub enum Op {
     SetAuthkey { p: Ref, key_hex: String },
     /// Try to serialise `p.authkey` outside of spawning a child (pickle it).
     SerializeAuthkey { p: Ref },
+    /// `len(p.authkey)`: the key's length in bytes.
+    AuthkeyLength { p: Ref },
+    /// Whether the descriptor behind `p.sentinel` (recorded by the adapter
+    /// when `p` started) is still open in the holding process: `close()`
+    /// must release it.
+    SentinelOpen { p: Ref },
     /// `p.terminate()`.
     Terminate { p: Ref },
     /// `p.kill()`.
@@ -167,6 +276,9 @@ impl Op {
             Op::Run { p }
             | Op::Start { p }
             | Op::Join { p, .. }
+            | Op::Await { p, .. }
+            | Op::AuthkeyLength { p }
+            | Op::SentinelOpen { p }
             | Op::IsAlive { p }
             | Op::Exitcode { p }
             | Op::Pid { p }
@@ -203,6 +315,9 @@ impl Op {
                 if group.is_some() {
                     v.push(C::GroupArg);
                 }
+                if matches!(target, Target::RunOverride { .. }) {
+                    v.push(C::Subclass);
+                }
                 v
             }
             Op::Run { .. } => vec![C::Run],
@@ -211,6 +326,8 @@ impl Op {
                 ..
             } => vec![C::JoinTimeout],
             Op::Sentinel { .. } | Op::WaitSentinel { .. } => vec![C::Sentinel],
+            Op::SentinelOpen { .. } => vec![C::Sentinel, C::Descriptors],
+            Op::AuthkeyLength { .. } => vec![C::Authkey],
             Op::Daemon { .. } | Op::SetDaemon { .. } => vec![C::Daemon],
             Op::Authkey { .. } | Op::SetAuthkey { .. } => vec![C::Authkey],
             Op::SerializeAuthkey { .. } => vec![C::Authkey, C::AuthkeySerialize],
@@ -230,6 +347,9 @@ impl Op {
             Op::Run { .. } => "run",
             Op::Start { .. } => "start",
             Op::Join { .. } => "join",
+            Op::Await { .. } => "await",
+            Op::AuthkeyLength { .. } => "authkey-length",
+            Op::SentinelOpen { .. } => "sentinel-open",
             Op::IsAlive { .. } => "is-alive",
             Op::Exitcode { .. } => "exitcode",
             Op::Pid { .. } => "pid",
@@ -468,6 +588,10 @@ pub enum Capability {
     Orphans,
     /// Serialising the authkey can be attempted.
     AuthkeySerialize,
+    /// A subclass of the process class can override `run()`.
+    Subclass,
+    /// The adapter can tell whether a descriptor it recorded is still open.
+    Descriptors,
 }
 
 /// How binding a clause is.

@@ -2,7 +2,7 @@
 //! snapshot spec (its transition table).
 
 use procspec_spec::model::{transition, World};
-use procspec_spec::vocab::{Op, Ref, Step, Target};
+use procspec_spec::vocab::{NameArg, Op, Ref, SelfSignal, Step, Target, Until};
 use proptest::prelude::*;
 
 fn r(s: &str) -> Ref {
@@ -17,6 +17,17 @@ fn target() -> impl Strategy<Value = Target> {
         Just(Target::Block),
         Just(Target::IgnoreSigterm),
         Just(Target::Agent),
+        Just(Target::NoTarget),
+        (0u8..6, 0u8..6, proptest::option::of(0u8..6)).prop_map(|(a, b, c)| Target::Args {
+            a,
+            b,
+            c
+        }),
+        Just(Target::SysExit),
+        (0u8..4).prop_map(|code| Target::OsExit { code }),
+        Just(Target::SelfSignal {
+            signal: SelfSignal::Usr1
+        }),
     ]
 }
 
@@ -37,7 +48,7 @@ fn op() -> impl Strategy<Value = Op> {
             }
         }),
         p().prop_map(|p| Op::Start { p }),
-        (any_ref(), proptest::option::of(0u64..20))
+        (any_ref(), proptest::option::of(-2i64..20))
             .prop_map(|(p, timeout_ms)| Op::Join { p, timeout_ms }),
         any_ref().prop_map(|p| Op::IsAlive { p }),
         any_ref().prop_map(|p| Op::Exitcode { p }),
@@ -54,6 +65,26 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::ActiveChildren),
         Just(Op::Orphans),
         Just(Op::ParentProcess),
+        (
+            p(),
+            prop_oneof![
+                Just(Until::NotAlive),
+                Just(Until::Exitcode),
+                Just(Until::NotActive)
+            ],
+            prop_oneof![Just(0u64), Just(5_000)]
+        )
+            .prop_map(|(p, until, timeout_ms)| Op::Await {
+                p,
+                until,
+                timeout_ms
+            }),
+        p().prop_map(|p| Op::SentinelOpen { p }),
+        any_ref().prop_map(|p| Op::AuthkeyLength { p }),
+        (p(), any::<i64>()).prop_map(|(p, n)| Op::SetName {
+            p,
+            name: NameArg::Int(n)
+        }),
     ]
 }
 

@@ -8,7 +8,7 @@
 //! implementation can really be in.
 
 use procspec_spec::model::{transition, World};
-use procspec_spec::vocab::{Op, Ref, Step, Target};
+use procspec_spec::vocab::{NameArg, Op, Ref, Step, Target, Until};
 use std::fmt::Write;
 
 fn r(s: &str) -> Ref {
@@ -42,6 +42,25 @@ fn ops(p: &str) -> Vec<Op> {
             p: p(),
             timeout_ms: Some(10),
         },
+        Op::Join {
+            p: p(),
+            timeout_ms: Some(-1),
+        },
+        Op::Await {
+            p: p(),
+            until: Until::NotAlive,
+            timeout_ms: 10_000,
+        },
+        Op::Await {
+            p: p(),
+            until: Until::Exitcode,
+            timeout_ms: 10,
+        },
+        Op::Await {
+            p: p(),
+            until: Until::NotActive,
+            timeout_ms: 10_000,
+        },
         Op::IsAlive { p: p() },
         Op::Exitcode { p: p() },
         Op::Pid { p: p() },
@@ -50,10 +69,19 @@ fn ops(p: &str) -> Vec<Op> {
             p: p(),
             timeout_ms: 0,
         },
+        Op::WaitSentinel {
+            p: p(),
+            timeout_ms: 10_000,
+        },
+        Op::SentinelOpen { p: p() },
         Op::Name { p: p() },
         Op::SetName {
             p: p(),
             name: "renamed".into(),
+        },
+        Op::SetName {
+            p: p(),
+            name: NameArg::Int(42),
         },
         Op::Daemon { p: p() },
         Op::SetDaemon {
@@ -66,6 +94,7 @@ fn ops(p: &str) -> Vec<Op> {
             key_hex: "6b6b6b6b".into(),
         },
         Op::SerializeAuthkey { p: p() },
+        Op::AuthkeyLength { p: p() },
         Op::Terminate { p: p() },
         Op::Kill { p: p() },
         Op::Close { p: p() },
@@ -105,7 +134,11 @@ fn table(prefix: &[Step], holder: &str, p: &str, inherit: bool) -> String {
                 for a in arms {
                     let clause = a.clause.unwrap_or("(runner control)");
                     let next = a.next.describe(&r(holder), &r(p));
-                    writeln!(out, "  {:<28} [{clause}] -> {next}", a.expect.to_string()).unwrap();
+                    let mut expect = a.expect.to_string();
+                    if !a.timing.is_any() {
+                        write!(expect, " ({})", a.timing).unwrap();
+                    }
+                    writeln!(out, "  {expect:<28} [{clause}] -> {next}").unwrap();
                 }
             }
         }
@@ -185,6 +218,35 @@ fn exiting() {
         at("main", Op::Release { p: r("p1") }),
     ];
     check("exiting", &prefix, "main", "p1", false);
+}
+
+#[test]
+fn created_without_target() {
+    check(
+        "created-without-target",
+        &[at("main", create("p1", Target::NoTarget, None))],
+        "main",
+        "p1",
+        false,
+    );
+}
+
+#[test]
+fn self_signalled() {
+    let prefix = [
+        at(
+            "main",
+            create(
+                "p1",
+                Target::SelfSignal {
+                    signal: procspec_spec::vocab::SelfSignal::Abort,
+                },
+                None,
+            ),
+        ),
+        start("p1"),
+    ];
+    check("self-signalled", &prefix, "main", "p1", false);
 }
 
 #[test]

@@ -96,6 +96,11 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     deadline_ms: u64,
 
+    /// How much later than an upper time bound (a join's timeout, a wait's
+    /// deadline) an op may return, in milliseconds. Recorded in the report.
+    #[arg(long, default_value_t = procspec_spec::results::DEFAULT_SLACK_MS, value_name = "N")]
+    timing_slack_ms: u64,
+
     /// Run the case files under DIR instead of <root>/cases (the
     /// expectation files' case ids are then checked against the repository's
     /// cases, so the implementations' expectations stay valid).
@@ -184,7 +189,10 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
             regressions: args.regressions.clone(),
             expectations: Expectations::default(),
         },
-        deadline: Duration::from_millis(args.deadline_ms.max(1)),
+        deadline: {
+            procspec_harness::check::set_slack(Duration::from_millis(args.timing_slack_ms));
+            Duration::from_millis(args.deadline_ms.max(1))
+        },
         out: out.clone(),
         display: if std::io::stderr().is_terminal() {
             Display::Bar
@@ -387,6 +395,7 @@ enum Display {
 fn skipped(name: &str, start_method: &str, protocol: u32, seed: u64, reason: String) -> RunReport {
     RunReport {
         run_info: RunInfo {
+            timing_slack_ms: procspec_spec::results::DEFAULT_SLACK_MS,
             implementation: name.to_string(),
             version: String::new(),
             start_method: start_method.to_string(),

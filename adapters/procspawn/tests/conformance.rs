@@ -9,4 +9,10 @@ procspec_harness::conformance_suite! {
     cases = "../../cases/**/*.toml",
     adapter = procspec_harness::lifecycle::Host::new(procspec_procspawn::Procspawn),
     expectations = "expectations.toml",
+    // A fixed count: procspawn reports no exit status for a child that does
+    // not return (exitcode.status is steered around), so the clauses seen
+    // through exit codes (construct.target-default, construct.args-kwargs)
+    // cannot all be reached, and the default count's coverage check would
+    // ask for them.
+    sequences = 128,
 }

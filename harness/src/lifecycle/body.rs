@@ -30,6 +30,10 @@ pub struct Body {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Kind {
     Exit(i32),
+    /// Leave at once, no exit handler (`os._exit`).
+    OsExit(i32),
+    /// Send this process `signal` with its default action.
+    SelfSignal(i32),
     Return,
     Raise,
     ExitWithMessage(String),
@@ -51,6 +55,8 @@ impl Body {
     pub fn run<L: Lifecycle>(self, lifecycle: L) {
         match self.kind {
             Kind::Exit(code) => lifecycle.exit(code),
+            Kind::OsExit(code) => crate::sys::exit_now(code),
+            Kind::SelfSignal(signal) => crate::sys::raise_default(signal),
             Kind::Return => {}
             Kind::Raise => panic!("procspec: the target raises"),
             Kind::ExitWithMessage(m) => {
@@ -111,6 +117,14 @@ pub fn body_for(
         Target::Return => Kind::Return,
         Target::Raise => Kind::Raise,
         Target::ExitWithMessage { message } => Kind::ExitWithMessage(message.clone()),
+        Target::NoTarget => Kind::Return,
+        Target::Args { a, b, c } => {
+            Kind::Exit(36 * i32::from(*a) + 6 * i32::from(*b) + i32::from(c.unwrap_or(5)))
+        }
+        // Rust has no `sys.exit()`: the exit path with 0 is the equivalent.
+        Target::SysExit | Target::SysExitNone => Kind::Exit(0),
+        Target::OsExit { code } => Kind::OsExit(i32::from(*code)),
+        Target::SelfSignal { signal } => Kind::SelfSignal(signal.number()),
         Target::Block | Target::IgnoreSigterm | Target::Agent => {
             let ch = Channel::listen(dir)?;
             let socket = ch.path.clone();
@@ -209,7 +223,11 @@ impl Channel {
             step: step.clone(),
         })?;
         match self.read_line(Instant::now() + AGENT_DEADLINE)? {
-            Reply::Result { outcome, native } => Ok(Observed { outcome, native }),
+            Reply::Result { outcome, native } => Ok(Observed {
+                outcome,
+                native,
+                elapsed: None,
+            }),
             Reply::Ready => Err("agent answered ready to an op".into()),
         }
     }

@@ -10,7 +10,9 @@
 use super::body::{body_for, Channel, READY_DEADLINE};
 use super::{Failure, Lifecycle, Res};
 use crate::adapter::{NativeError, Observed};
-use procspec_spec::vocab::{authkey_fingerprint, ErrorKind, Op, Outcome, Ref, Step, Target, Value};
+use procspec_spec::vocab::{
+    authkey_fingerprint, ErrorKind, NameArg, Op, Outcome, Ref, Step, Target, Until, Value,
+};
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -152,6 +154,7 @@ pub fn execute<L: Lifecycle>(path: &[Ref], step: &Step) -> Observed {
                 kind: "AgentFailure".into(),
                 message,
             }),
+            elapsed: None,
         });
     }
     local::<L>(step)
@@ -246,6 +249,7 @@ fn create<L: Lifecycle>(
                     kind: "Os".into(),
                     message: format!("child channel: {e}"),
                 }),
+                elapsed: None,
             }
         }
     };
@@ -298,6 +302,7 @@ fn start<L: Lifecycle>(p: &Ref) -> Observed {
                 kind: "ChildNotReady".into(),
                 message: format!("{p}: {message}"),
             }),
+            elapsed: None,
         },
     }
 }
@@ -319,6 +324,7 @@ fn on_self<L: Lifecycle>(l: &mut L, op: &Op) -> Res<Value> {
         Op::Authkey { .. } => l
             .current_authkey()
             .map(|k| Value::Authkey(authkey_fingerprint(&k))),
+        Op::AuthkeyLength { .. } => l.current_authkey().map(|k| Value::Int(k.len() as i64)),
         Op::SerializeAuthkey { .. } => l.serialize_current_authkey().map(|()| Value::None),
         other => Err(Failure::unsupported(&format!(
             "{} on the current process",
@@ -331,7 +337,14 @@ fn on_process<L: Lifecycle>(l: &mut L, p: &mut L::Process, op: &Op) -> Res<Value
     let none = |r: Res<()>| r.map(|()| Value::None);
     match op {
         Op::Run { .. } => none(l.run(p)),
-        Op::Join { timeout_ms, .. } => none(l.join(p, timeout_ms.map(Duration::from_millis))),
+        Op::Join { timeout_ms, .. } => none(l.join(
+            p,
+            timeout_ms.map(|ms| Duration::from_millis(ms.max(0) as u64)),
+        )),
+        Op::Await {
+            until, timeout_ms, ..
+        } => await_end(l, p, *until, Duration::from_millis(*timeout_ms)),
+        Op::AuthkeyLength { .. } => l.authkey(p).map(|k| Value::Int(k.len() as i64)),
         Op::IsAlive { .. } => l.is_alive(p).map(Value::Bool),
         Op::Exitcode { .. } => l
             .exitcode(p)
@@ -342,7 +355,20 @@ fn on_process<L: Lifecycle>(l: &mut L, p: &mut L::Process, op: &Op) -> Res<Value
             .wait_sentinel(p, Duration::from_millis(*timeout_ms))
             .map(Value::Bool),
         Op::Name { .. } => l.name(p).map(Value::Str),
-        Op::SetName { name, .. } => none(l.set_name(p, name)),
+        Op::SetName {
+            name: NameArg::Str(name),
+            ..
+        } => none(l.set_name(p, name)),
+        // `set_name` takes a string: the type system refuses anything else
+        // before the call, as CPython's assert does at it.
+        Op::SetName {
+            name: NameArg::Int(_),
+            ..
+        } => Err(Failure::new(
+            ErrorKind::InvalidArgument,
+            "TypeMismatch",
+            "set_name takes a string",
+        )),
         Op::Daemon { .. } => l.daemon(p).map(Value::Bool),
         Op::SetDaemon { value, .. } => none(l.set_daemon(p, *value)),
         Op::Authkey { .. } => l
@@ -363,6 +389,34 @@ fn on_process<L: Lifecycle>(l: &mut L, p: &mut L::Process, op: &Op) -> Res<Value
     }
 }
 
+/// Poll `p` until `until` holds or `timeout` passed, without joining:
+/// between polls, the implementation's sentinel wait (or, without one, a
+/// bounded pause: the implementation has no way to block on the end).
+fn await_end<L: Lifecycle>(
+    l: &mut L,
+    p: &mut L::Process,
+    until: Until,
+    timeout: Duration,
+) -> Res<Value> {
+    let deadline = Instant::now() + timeout;
+    let me = l.pid(p)?;
+    loop {
+        let held = match until {
+            Until::NotAlive => !l.is_alive(p)?,
+            Until::Exitcode => l.exitcode(p)?.is_some(),
+            Until::NotActive => !l.active_children()?.iter().any(|c| Some(*c) == me),
+        };
+        let now = Instant::now();
+        if held || now >= deadline {
+            return Ok(Value::Bool(held));
+        }
+        let slice = (deadline - now).min(Duration::from_millis(20));
+        if l.wait_sentinel(p, slice).is_err() {
+            std::thread::sleep(slice);
+        }
+    }
+}
+
 fn outcome(r: Res<Value>) -> Observed {
     match r {
         Ok(v) => ok(v),
@@ -377,6 +431,7 @@ fn failure(f: Failure) -> Observed {
             kind: f.native,
             message: f.message,
         }),
+        elapsed: None,
     }
 }
 

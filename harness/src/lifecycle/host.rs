@@ -118,6 +118,7 @@ impl<L: Lifecycle> Host<L> {
                 start_method: i.start_method,
                 capabilities,
                 protocol_version: 0,
+                class_name: "Process".into(),
             },
             worker: None,
             parents: BTreeMap::new(),

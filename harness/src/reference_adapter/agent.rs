@@ -50,6 +50,7 @@ pub fn serve(args: AgentArgs) {
                 let answer = Reply::Result {
                     outcome: observed.outcome,
                     native: observed.native,
+                    elapsed_ms: observed.elapsed.map(|d| d.as_secs_f64() * 1000.0),
                 };
                 if write_reply(&mut reply, &answer).is_err() {
                     break;

@@ -15,7 +15,9 @@ use procspec_reference::{
     active_children, current_process, parent_process, Authkey, ErrorKind as RefKind, Process,
     StartMethod,
 };
-use procspec_spec::vocab::{authkey_fingerprint, ErrorKind, Op, Outcome, Ref, Step, Target, Value};
+use procspec_spec::vocab::{
+    authkey_fingerprint, ErrorKind, NameArg, Op, Outcome, Ref, Step, Target, Until, Value,
+};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -38,6 +40,9 @@ pub struct Entry {
     child_fds: Vec<OwnedFd>,
     /// The command channel of an agent child.
     agent: Option<AgentLink>,
+    /// The sentinel's descriptor and the identity of what it was at
+    /// `start()`, so `sentinel-open` can tell whether `close()` freed it.
+    sentinel: Option<(std::os::fd::RawFd, (u64, u64))>,
 }
 
 /// The process objects of this process.
@@ -134,9 +139,12 @@ pub fn execute(path: &[Ref], step: &Step) -> Observed {
                 kind: "AgentFailure".into(),
                 message,
             }),
+            elapsed: None,
         });
     }
-    local(step)
+    let t0 = Instant::now();
+    let observed = local(step);
+    observed.timed(t0.elapsed())
 }
 
 fn local(step: &Step) -> Observed {
@@ -259,6 +267,7 @@ fn create(id: &Ref, name: Option<&str>, daemon: Option<bool>, target: &Target) -
         ready,
         child_fds,
         agent,
+        sentinel: None,
     };
     EXECUTOR.with(|e| e.borrow_mut().entries.insert(id.clone(), entry));
     ok(Value::None)
@@ -275,6 +284,7 @@ fn on_self(op: &Op) -> Observed {
                 kind: "NoHandle".into(),
                 message: "the Rust API offers no handle to join the current process".into(),
             }),
+            elapsed: None,
         },
         Op::IsAlive { .. } => ok(Value::Bool(true)),
         Op::Exitcode { .. } => ok(Value::None),
@@ -282,6 +292,7 @@ fn on_self(op: &Op) -> Observed {
         Op::Name { .. } => ok(Value::Str(me.name().to_string())),
         Op::Daemon { .. } => ok(Value::Bool(me.daemon())),
         Op::Authkey { .. } => ok(Value::Authkey(authkey_fingerprint(me.authkey().as_bytes()))),
+        Op::AuthkeyLength { .. } => ok(Value::Int(me.authkey().as_bytes().len() as i64)),
         Op::SerializeAuthkey { .. } => serialize(me.authkey()),
         other => unsupported(&format!("{} on the current process", other.name())),
     }
@@ -292,8 +303,20 @@ fn on_process(p: &Ref, process: &Process, target: &Target, op: &Op) -> Observed 
         Op::Run { .. } => process.run().map(|()| Value::None),
         Op::Start { .. } => return start(p, process, target),
         Op::Join { timeout_ms, .. } => process
-            .join(timeout_ms.map(Duration::from_millis))
+            // A negative timeout polls, as in CPython.
+            .join(timeout_ms.map(|ms| Duration::from_millis(ms.max(0) as u64)))
             .map(|()| Value::None),
+        Op::Await {
+            until, timeout_ms, ..
+        } => await_end(process, *until, Duration::from_millis(*timeout_ms)),
+        Op::SentinelOpen { .. } => {
+            let recorded = EXECUTOR.with(|e| e.borrow().entries.get(p).and_then(|x| x.sentinel));
+            let open = recorded.is_some_and(|(fd, id)| crate::sys::fd_identity(fd) == Some(id));
+            Ok(Value::Bool(open))
+        }
+        Op::AuthkeyLength { .. } => process
+            .authkey()
+            .map(|k| Value::Int(k.as_bytes().len() as i64)),
         Op::IsAlive { .. } => process.is_alive().map(Value::Bool),
         Op::Exitcode { .. } => process
             .exitcode()
@@ -307,7 +330,25 @@ fn on_process(p: &Ref, process: &Process, target: &Target, op: &Op) -> Observed 
             .and_then(|s| s.wait(Some(Duration::from_millis(*timeout_ms))))
             .map(Value::Bool),
         Op::Name { .. } => process.name().map(Value::Str),
-        Op::SetName { name, .. } => process.set_name(name.clone()).map(|()| Value::None),
+        Op::SetName {
+            name: NameArg::Str(name),
+            ..
+        } => process.set_name(name.clone()).map(|()| Value::None),
+        // `set_name` takes a string: the type system refuses anything else
+        // before the call, as CPython's assert does at it.
+        Op::SetName {
+            name: NameArg::Int(_),
+            ..
+        } => {
+            return Observed {
+                outcome: Outcome::Err(ErrorKind::InvalidArgument),
+                native: Some(NativeError {
+                    kind: "TypeSystem".into(),
+                    message: "Process::set_name takes a string".into(),
+                }),
+                elapsed: None,
+            }
+        }
         Op::Daemon { .. } => process.daemon().map(Value::Bool),
         Op::SetDaemon { value, .. } => process.set_daemon(*value).map(|()| Value::None),
         Op::Authkey { .. } => process
@@ -336,6 +377,15 @@ fn start(p: &Ref, process: &Process, target: &Target) -> Observed {
     if let Err(e) = process.start() {
         return outcome(Err(e));
     }
+    let sentinel = process.sentinel().ok().and_then(|s| {
+        let fd = s.as_raw_fd();
+        crate::sys::fd_identity(fd).map(|id| (fd, id))
+    });
+    EXECUTOR.with(|e| {
+        if let Some(x) = e.borrow_mut().entries.get_mut(p) {
+            x.sentinel = sentinel;
+        }
+    });
     // The child has its ends now; ours would keep its pipes open.
     let (ready, link) = EXECUTOR.with(|e| {
         let mut e = e.borrow_mut();
@@ -371,7 +421,35 @@ fn start(p: &Ref, process: &Process, target: &Target) -> Observed {
                 kind: "ChildNotReady".into(),
                 message,
             }),
+            elapsed: None,
         },
+    }
+}
+
+/// Poll `process` until `until` holds or `timeout` passes. Between polls it
+/// waits on the sentinel (so an exit wakes it at once), in slices, because
+/// the point is to see whether the *observation* catches up with the end.
+fn await_end(
+    process: &Process,
+    until: Until,
+    timeout: Duration,
+) -> procspec_reference::Result<Value> {
+    let deadline = Instant::now() + timeout;
+    let me = process.pid().ok().flatten();
+    loop {
+        let held = match until {
+            Until::NotAlive => !process.is_alive()?,
+            Until::Exitcode => process.exitcode()?.is_some(),
+            Until::NotActive => !active_children()
+                .iter()
+                .any(|c| c.pid().ok().flatten() == me),
+        };
+        let now = Instant::now();
+        if held || now >= deadline {
+            return Ok(Value::Bool(held));
+        }
+        let slice = (deadline - now).min(Duration::from_millis(20));
+        process.sentinel()?.wait(Some(slice))?;
     }
 }
 
@@ -399,6 +477,7 @@ fn serialize(key: &Authkey) -> Observed {
                 kind: "serde_json::Error".into(),
                 message: e.to_string(),
             }),
+            elapsed: None,
         },
     }
 }
@@ -412,6 +491,7 @@ fn outcome(r: procspec_reference::Result<Value>) -> Observed {
                 kind: format!("{:?}", e.kind()),
                 message: e.to_string(),
             }),
+            elapsed: None,
         },
     }
 }
@@ -443,6 +523,7 @@ fn unsupported(message: &str) -> Observed {
             kind: "Unsupported".into(),
             message: message.to_string(),
         }),
+        elapsed: None,
     }
 }
 
@@ -453,5 +534,6 @@ fn os_error(what: &str) -> Observed {
             kind: "Os".into(),
             message: format!("{what}: {}", std::io::Error::last_os_error()),
         }),
+        elapsed: None,
     }
 }

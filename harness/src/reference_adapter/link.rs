@@ -41,6 +41,9 @@ pub enum Reply {
         outcome: Outcome,
         /// The native error, if any.
         native: Option<NativeError>,
+        /// How long the op took in the agent, in milliseconds.
+        #[serde(default)]
+        elapsed_ms: Option<f64>,
     },
 }
 
@@ -93,7 +96,15 @@ impl AgentLink {
         };
         self.send(&request)?;
         match self.read_line(Instant::now() + AGENT_DEADLINE)? {
-            Reply::Result { outcome, native } => Ok(Observed { outcome, native }),
+            Reply::Result {
+                outcome,
+                native,
+                elapsed_ms,
+            } => Ok(Observed {
+                outcome,
+                native,
+                elapsed: elapsed_ms.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+            }),
             Reply::Ready => Err("agent answered ready to an op".into()),
         }
     }

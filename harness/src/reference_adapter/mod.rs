@@ -117,6 +117,7 @@ impl ReferenceAdapter {
             Capability::Run,
             Capability::Orphans,
             Capability::AuthkeySerialize,
+            Capability::Descriptors,
         ];
         if method == StartMethod::Fork {
             capabilities.extend([Capability::Fork, Capability::InheritHandles]);
@@ -133,6 +134,7 @@ impl ReferenceAdapter {
                 start_method: name.into(),
                 capabilities,
                 protocol_version: 0,
+                class_name: "Process".into(),
             },
             method,
             worker: None,

@@ -35,6 +35,15 @@ pub fn register_targets() {
         block(&a)
     });
     register("procspec.agent", agent::serve);
+    register("procspec.args", |(a, b, c): (u8, u8, Option<u8>)| {
+        let code = 36 * i32::from(a) + 6 * i32::from(b) + i32::from(c.unwrap_or(5));
+        procspec_reference::exit(code)
+    });
+    // `os._exit(code)`: no exit handler, no clean-up.
+    register("procspec.os-exit", |code: i32| crate::sys::exit_now(code));
+    register("procspec.self-signal", |signal: i32| {
+        crate::sys::raise_default(signal)
+    });
 }
 
 /// The reference target for a vocabulary target (the agent's args are
@@ -48,6 +57,17 @@ pub fn reference_target(target: &Target, block: Option<&BlockArgs>) -> RefTarget
             RefTarget::registered("procspec.exit-with-message", message)
         }
         (Target::IgnoreSigterm, Some(b)) => RefTarget::registered("procspec.ignore-sigterm", b),
+        (Target::NoTarget, _) => RefTarget::none(),
+        (Target::Args { a, b, c }, _) => RefTarget::registered("procspec.args", &(a, b, c)),
+        // Rust has no `sys.exit()`: leaving through the exit path with 0 is
+        // the equivalent.
+        (Target::SysExit | Target::SysExitNone, _) => RefTarget::registered("procspec.exit", &0i32),
+        (Target::OsExit { code }, _) => {
+            RefTarget::registered("procspec.os-exit", &i32::from(*code))
+        }
+        (Target::SelfSignal { signal }, _) => {
+            RefTarget::registered("procspec.self-signal", &signal.number())
+        }
         (_, Some(b)) => RefTarget::registered("procspec.block", b),
         (_, None) => RefTarget::none(),
     }

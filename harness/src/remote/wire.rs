@@ -383,7 +383,7 @@ pub(crate) fn parse_result(line: &[u8], id: u64) -> Result<Observed, Rejection> 
         line,
         "result",
         id,
-        &["type", "id", "outcome", "native"],
+        &["type", "id", "outcome", "native", "elapsed_ms"],
     )?;
     outcome_of(&map, line).map_err(Rejection::Broken)
 }
@@ -415,7 +415,33 @@ fn outcome_of(map: &Map<String, Value>, line: &[u8]) -> Result<Observed, String>
             quote(line)
         ));
     }
-    Ok(Observed { outcome, native })
+    let elapsed = match map.get("elapsed_ms") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(ms) if ms.is_finite() && ms >= 0.0 => {
+                Some(std::time::Duration::from_secs_f64(ms / 1000.0))
+            }
+            _ => None,
+        }
+        .ok_or_else(|| {
+            format!(
+                "`result` with a bad elapsed_ms (a number of milliseconds >= 0): {}",
+                quote(line)
+            )
+        })
+        .map(Some)?,
+        Some(_) => {
+            return Err(format!(
+                "`result` with a bad elapsed_ms (a number of milliseconds >= 0): {}",
+                quote(line)
+            ))
+        }
+    };
+    Ok(Observed {
+        outcome,
+        native,
+        elapsed,
+    })
 }
 
 /// Validate the answer to `reset` request `id`; returns the pids of the

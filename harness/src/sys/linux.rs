@@ -478,3 +478,31 @@ pub fn wait_either(
         }
     }
 }
+
+/// The identity (device, inode) of what `fd` refers to in this process, or
+/// `None` if `fd` is not open. Comparing identities tells a descriptor that
+/// is still the same object from a number that was closed and reused.
+pub fn fd_identity(fd: std::os::fd::RawFd) -> Option<(u64, u64)> {
+    nix::sys::stat::fstat(fd)
+        .ok()
+        .map(|st| (st.st_dev as u64, st.st_ino as u64))
+}
+
+/// Send this process `signal` with its default action (a target that dies
+/// of a signal it sends itself). No core file is written.
+pub fn raise_default(signal: i32) -> ! {
+    let no_core = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit and signal take no pointers but `no_core`, which
+    // lives across the call; resetting the disposition to SIG_DFL runs no
+    // handler code; raise delivers to this thread. A signal whose default
+    // action does not end the process would return here, so exit then.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+        libc::_exit(1)
+    }
+}

@@ -4,10 +4,22 @@
 //! not the creator, daemonic creator), because the first failing check
 //! decides which error an implementation raises.
 
-use super::world::{Handle, Key, Life, Proc, World};
-use super::{Arm, Expect, Invalid};
-use crate::vocab::{authkey_fingerprint, ErrorKind, Op, Outcome, Ref, Step, Target, Value};
+use super::world::{Handle, Key, Life, Proc, Why, World};
+use super::{Arm, Expect, Invalid, Timing};
+use crate::vocab::{
+    authkey_fingerprint, ErrorKind, NameArg, Op, Outcome, Ref, Step, Target, Until, Value,
+};
 use std::collections::BTreeSet;
+
+/// A wait of at least this long (a `wait-sentinel` or an `await` timeout)
+/// must see a process that is certain to end as ended: the docs' "will
+/// become ready" and "until the process terminates" leave an implementation
+/// time, but not for ever. Shorter waits may see it either way.
+pub const EVENTUALLY_MS: u64 = 1000;
+
+/// The length of CPython's random authkey (`os.urandom(32)`), the least a
+/// random key may have.
+const ROOT_KEY_MIN_LEN: i64 = 32;
 
 /// Every outcome `step` may have in `world`, or why the step cannot be run.
 pub fn transition(world: &World, step: &Step) -> Result<Vec<Arm>, Invalid> {
@@ -34,6 +46,14 @@ pub fn transition(world: &World, step: &Step) -> Result<Vec<Arm>, Invalid> {
             "exceptions.process-error",
         ),
         Op::Orphans => orphans(&mut t, at)?,
+        Op::AuthkeyLength { p } if p == at => match world.key_of(at) {
+            Key::Root => t.arm(
+                Expect::IntAtLeast(ROOT_KEY_MIN_LEN),
+                Some("authkey.random"),
+                world.clone(),
+            ),
+            Key::Set(_, len) => t.ok(Value::Int(len as i64), "authkey.inherited"),
+        },
         op => {
             let p = op.subject().expect("every other op has a subject");
             if p == at {
@@ -47,7 +67,37 @@ pub fn transition(world: &World, step: &Step) -> Result<Vec<Arm>, Invalid> {
             }
         }
     }
-    Ok(t.finish())
+    let mut arms = t.finish();
+    for arm in arms.iter_mut().filter(|a| a.expect.is_err()) {
+        mark_no_effect(&mut arm.next, at, &step.op);
+    }
+    Ok(arms)
+}
+
+/// An op that failed changed nothing (`error.no-effect`): from here on, the
+/// fact it would have written is vouched for by that clause, so a later
+/// observation that shows the write happened anyway blames the failed op.
+fn mark_no_effect(w: &mut World, at: &Ref, op: &Op) {
+    const NO_EFFECT: Why = Why::by("error.no-effect");
+    let Some(p) = op.subject() else { return };
+    if let Some(h) = w.handles.get_mut(&(at.clone(), p.clone())) {
+        match op {
+            Op::SetName { .. } => h.name_why = NO_EFFECT,
+            Op::SetDaemon { .. } => h.daemon_why = NO_EFFECT,
+            Op::SetAuthkey { .. } => h.key_why = NO_EFFECT,
+            Op::Start { .. } | Op::Close { .. } => h.state_why = NO_EFFECT,
+            _ => {}
+        }
+    }
+    if matches!(
+        op,
+        Op::Start { .. } | Op::Close { .. } | Op::Terminate { .. } | Op::Kill { .. }
+    ) && p != at
+    {
+        if let Some(x) = w.procs.get_mut(p) {
+            x.life_why = NO_EFFECT;
+        }
+    }
 }
 
 /// `multiprocessing`'s exception classes, as `Child<Base` pairs.
@@ -69,11 +119,21 @@ impl<'w> Builder<'w> {
         }
     }
     fn arm(&mut self, expect: Expect, clause: Option<&'static str>, next: World) {
+        self.arm_timed(expect, clause, next, Timing::ANY);
+    }
+    fn arm_timed(
+        &mut self,
+        expect: Expect,
+        clause: Option<&'static str>,
+        next: World,
+        timing: Timing,
+    ) {
         let next = settle(next);
         self.arms.push(Arm {
             expect,
             clause,
             next,
+            timing,
         });
     }
     fn ok(&mut self, v: Value, clause: &'static str) {
@@ -92,7 +152,10 @@ impl<'w> Builder<'w> {
     fn finish(self) -> Vec<Arm> {
         let mut out: Vec<Arm> = Vec::new();
         for a in self.arms {
-            if !out.iter().any(|b| b.expect == a.expect && b.next == a.next) {
+            if !out
+                .iter()
+                .any(|b| b.expect == a.expect && b.next == a.next && b.timing == a.timing)
+            {
                 out.push(a);
             }
         }
@@ -125,7 +188,8 @@ fn create(
     let mut identity = w.identity_of(at);
     identity.push(*n);
     let default_name = format!(
-        "Process-{}",
+        "{}-{}",
+        w.default_name_prefix(),
         identity
             .iter()
             .map(u32::to_string)
@@ -133,10 +197,13 @@ fn create(
             .join(":")
     );
     // CPython: `name or default`, so an empty name gives the default.
-    let name = name
-        .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or(default_name);
+    let given = name.clone().filter(|s| !s.is_empty());
+    let name_why = Why::by(if given.is_some() {
+        "construct.name"
+    } else {
+        "name.default-form"
+    });
+    let name = given.unwrap_or(default_name);
     let handle = Handle {
         creator: at.clone(),
         name,
@@ -146,6 +213,14 @@ fn create(
         started: false,
         closed: false,
         identity,
+        name_why,
+        daemon_why: Why::by(if daemon.is_some() {
+            "construct.daemon-arg"
+        } else {
+            "construct.daemon-inherit"
+        }),
+        key_why: Why::by("authkey.inherited"),
+        state_why: Why::by("start.once"),
     };
     next.handles.insert((at.clone(), id.clone()), handle);
     let clause = if daemon.is_none() {
@@ -182,7 +257,15 @@ fn on_self(t: &mut Builder, at: &Ref, op: &Op) -> Result<(), Invalid> {
 fn key_arm(t: &mut Builder, key: &Key, clause: &'static str, next: World) {
     match key {
         Key::Root => t.arm(Expect::RootAuthkey, Some(clause), next),
-        Key::Set(fp) => t.ok_then(Value::Authkey(fp.clone()), clause, next),
+        Key::Set(fp, _) => t.ok_then(Value::Authkey(fp.clone()), clause, next),
+    }
+}
+
+fn key_len_arm(t: &mut Builder, key: &Key, clause: &'static str, next: World) {
+    match key {
+        Key::Root => t.arm(Expect::IntAtLeast(ROOT_KEY_MIN_LEN), Some(clause), next),
+        // A key set from bytes is those bytes ("a byte string").
+        Key::Set(_, len) => t.ok_then(Value::Int(*len as i64), "authkey.bytes", next),
     }
 }
 
@@ -208,8 +291,31 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
     match op {
         Op::Name { .. } if h.closed => attr_closed(t, Value::Str(h.name.clone()), w.clone()),
         Op::Name { .. } => t.ok(Value::Str(h.name.clone()), "name.initial"),
-        Op::SetName { name, .. } => {
-            let next = with(&|h: &mut Handle| h.name = name.clone());
+        Op::SetName {
+            name: NameArg::Int(_),
+            ..
+        } => {
+            // CPython's setter asserts `isinstance(name, str)` (an
+            // AssertionError, mapped to invalid-argument).
+            t.err(ErrorKind::InvalidArgument, "name.identification");
+            if h.closed {
+                t.err(ErrorKind::Closed, "close.attributes-after");
+            }
+        }
+        Op::SetName {
+            name: NameArg::Str(name),
+            ..
+        } => {
+            // "Multiple processes may be given the same name."
+            let repeated = w.handles.iter().any(|(k, o)| k != &key && o.name == *name);
+            let next = with(&|h: &mut Handle| {
+                h.name = name.clone();
+                h.name_why = Why::by(if repeated {
+                    "name.may-repeat"
+                } else {
+                    "name.identification"
+                });
+            });
             if h.closed {
                 attr_closed(t, Value::None, next);
             } else {
@@ -219,7 +325,10 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
         Op::Daemon { .. } if h.closed => attr_closed(t, Value::Bool(h.daemon), w.clone()),
         Op::Daemon { .. } => t.ok(Value::Bool(h.daemon), "construct.daemon-arg"),
         Op::SetDaemon { value, .. } => {
-            let next = with(&|h: &mut Handle| h.daemon = *value);
+            let next = with(&|h: &mut Handle| {
+                h.daemon = *value;
+                h.daemon_why = Why::by("daemon.before-start");
+            });
             if h.closed {
                 attr_closed(t, Value::None, next);
             } else if h.started {
@@ -233,14 +342,25 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
                 key_arm(t, &h.key, "close.attributes-after", w.clone());
                 t.err(ErrorKind::Closed, "close.attributes-after");
             } else {
-                key_arm(t, &h.key, "authkey.inherited", w.clone());
+                key_arm(t, &h.key, key_clause(&h.key), w.clone());
+            }
+        }
+        Op::AuthkeyLength { .. } => {
+            if h.closed {
+                key_len_arm(t, &h.key, "close.attributes-after", w.clone());
+                t.err(ErrorKind::Closed, "close.attributes-after");
+            } else {
+                key_len_arm(t, &h.key, key_clause(&h.key), w.clone());
             }
         }
         Op::SetAuthkey { key_hex, .. } => {
             let bytes = crate::vocab::authkey_from_hex(key_hex)
                 .ok_or_else(|| Invalid(format!("key_hex {key_hex:?} is not hex")))?;
             let fp = authkey_fingerprint(&bytes);
-            let next = with(&|h: &mut Handle| h.key = Key::Set(fp.clone()));
+            let next = with(&|h: &mut Handle| {
+                h.key = Key::Set(fp.clone(), bytes.len());
+                h.key_why = Why::by("authkey.settable");
+            });
             if h.closed {
                 attr_closed(t, Value::None, next);
             } else {
@@ -276,7 +396,18 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
                 }
             }
         }
-        Op::WaitSentinel { .. } => wait_sentinel(t, h, own, life)?,
+        Op::WaitSentinel { timeout_ms, .. } => wait_sentinel(t, h, own, life, *timeout_ms)?,
+        Op::SentinelOpen { .. } => {
+            if !own || !h.started {
+                return Err(Invalid(
+                    "sentinel-open is modelled for a started object at its creator".into(),
+                ));
+            }
+            t.ok(Value::Bool(true), "sentinel.ready-at-end");
+        }
+        Op::Await {
+            until, timeout_ms, ..
+        } => await_end(t, p, h, own, life, *until, *timeout_ms)?,
         Op::Terminate { .. } => signal(t, p, h, own, life, -15),
         Op::Kill { .. } => signal(t, p, h, own, life, -9),
         Op::Close { .. } => close(t, at, p, h, own, life),
@@ -295,6 +426,8 @@ fn closed_op(t: &mut Builder, op: &Op) {
             t.err(ErrorKind::Closed, "close.idempotent");
         }
         Op::Release { .. } => t.arm(Expect::Is(Outcome::NONE), None, t.world.clone()),
+        // The point of close(): the sentinel's descriptor is gone.
+        Op::SentinelOpen { .. } => t.ok(Value::Bool(false), "close.releases"),
         _ => t.err(ErrorKind::Closed, "close.then-raises"),
     }
 }
@@ -303,7 +436,15 @@ fn closed_op(t: &mut Builder, op: &Op) {
 /// checks neither `close()` nor `start()` ("most other methods ... will
 /// raise"): after start the target is gone (bpo-30775).
 fn run(t: &mut Builder, h: &Handle) -> Result<(), Invalid> {
-    if h.target != Target::Return {
+    if h.target == Target::NoTarget && !h.started {
+        // "If the target is None, run() does nothing."
+        t.ok(Value::None, "construct.target-default");
+        if h.closed {
+            t.err(ErrorKind::Closed, "close.then-raises");
+        }
+        return Ok(());
+    }
+    if !matches!(h.target, Target::Return | Target::NoTarget) {
         // Some implementations keep the target after start (billiard) and
         // would run it again: an exiting or blocking target would end or
         // block the caller.
@@ -336,14 +477,13 @@ fn start(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool) {
         let mut next = w.clone();
         if let Some(h) = next.handles.get_mut(&(at.clone(), p.clone())) {
             h.started = true;
+            h.state_why = Why::by("start.runs-run");
         }
-        let life = match &h.target {
-            Target::Exit { code } => exiting(i32::from(*code)),
-            Target::Return => exiting(0),
-            Target::Raise | Target::ExitWithMessage { .. } => exiting(1),
-            Target::Block => Life::Blocked,
-            Target::IgnoreSigterm => Life::Ignoring,
-            Target::Agent => Life::Serving,
+        let life = match (&h.target, h.target.exit_code()) {
+            (_, Some(code)) => exiting(code),
+            (Target::IgnoreSigterm, None) => Life::Ignoring,
+            (Target::Agent, None) => Life::Serving,
+            (_, None) => Life::Blocked,
         };
         next.procs.insert(
             p.clone(),
@@ -356,6 +496,10 @@ fn start(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool) {
                 key: h.key.clone(),
                 identity: h.identity.clone(),
                 parent: at.clone(),
+                life_why: Why::by(target_clause(&h.target)),
+                name_why: h.name_why,
+                daemon_why: h.daemon_why,
+                key_why: h.key_why,
             },
         );
         if h.target == Target::Agent && w.inherit_handles {
@@ -370,6 +514,31 @@ fn start(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool) {
             next.handles.extend(copies);
         }
         t.ok_then(Value::None, "start.runs-run", next);
+    }
+}
+
+/// The clause that says how a target ends (and so which exit code it has).
+fn target_clause(target: &Target) -> &'static str {
+    match target {
+        Target::NoTarget => "construct.target-default",
+        Target::Args { c: None, .. } => "construct.no-args-default",
+        Target::Args { .. } => "construct.args-kwargs",
+        Target::RunOverride { .. } => "run.overridable",
+        Target::Return | Target::Raise => "run.invokes-target",
+        Target::SelfSignal { .. } => "exitcode.signal-negative",
+        Target::Block | Target::IgnoreSigterm | Target::Agent => "is-alive.lifetime",
+        Target::Exit { .. }
+        | Target::ExitWithMessage { .. }
+        | Target::SysExit
+        | Target::SysExitNone
+        | Target::OsExit { .. } => "exitcode.status",
+    }
+}
+
+fn key_clause(key: &Key) -> &'static str {
+    match key {
+        Key::Root => "authkey.inherited",
+        Key::Set(..) => "authkey.settable",
     }
 }
 
@@ -391,7 +560,7 @@ fn join(
     h: &Handle,
     own: bool,
     life: Option<Life>,
-    timeout_ms: Option<u64>,
+    timeout_ms: Option<i64>,
 ) -> Result<(), Invalid> {
     let w = t.world;
     if !own {
@@ -402,7 +571,11 @@ fn join(
         t.err(ErrorKind::NotStarted, "join.before-start");
         return Ok(());
     }
-    match (life, timeout_ms) {
+    // CPython waits on the sentinel with the timeout, and a negative one
+    // polls (the selector's timeout is clamped at 0).
+    let timeout = timeout_ms.map(|ms| ms.max(0) as u64);
+    let none = Expect::Is(Outcome::NONE);
+    match (life, timeout) {
         (Some(Life::Exiting(codes)), None) => {
             t.ok_then(
                 Value::None,
@@ -410,9 +583,42 @@ fn join(
                 set_life(w, p, Life::Exited(codes)),
             );
         }
-        (Some(Life::Exiting(_)), Some(_)) => t.ok(Value::None, "join.timeout"),
-        (Some(Life::Exited(_)), _) => t.ok(Value::None, "join.many-times"),
-        (_, Some(_)) => t.ok(Value::None, "join.timeout"),
+        (Some(Life::Exiting(codes)), Some(ms)) => {
+            // Timed out (learns nothing), or returned early because the
+            // child ended: then it was reaped.
+            t.arm_timed(
+                none.clone(),
+                Some("join.timeout"),
+                w.clone(),
+                Timing::after(ms),
+            );
+            t.arm_timed(
+                none,
+                Some("join.timeout"),
+                set_life(w, p, Life::Exited(codes)),
+                Timing::before(ms),
+            );
+        }
+        (Some(Life::Exited(_)), Some(_)) => {
+            t.arm_timed(none, Some("join.many-times"), w.clone(), Timing::after(0))
+        }
+        (Some(Life::Exited(_)), None) => t.ok(Value::None, "join.many-times"),
+        (Some(Life::Lingering), Some(ms)) => {
+            t.arm_timed(
+                none.clone(),
+                Some("join.timeout"),
+                w.clone(),
+                Timing::after(ms),
+            );
+            t.arm_timed(
+                none,
+                Some("daemon.not-joined"),
+                set_life(w, p, exited(0)),
+                Timing::before(ms),
+            );
+        }
+        // A child that cannot end yet: the join times out, not earlier.
+        (_, Some(ms)) => t.arm_timed(none, Some("join.timeout"), w.clone(), Timing::after(ms)),
         (_, None) => {
             return Err(Invalid(format!(
                 "join({p}) without a timeout would block forever: {p} cannot end"
@@ -515,6 +721,7 @@ fn wait_sentinel(
     h: &Handle,
     own: bool,
     life: Option<Life>,
+    timeout_ms: u64,
 ) -> Result<(), Invalid> {
     if !own {
         return Err(Invalid(
@@ -525,24 +732,84 @@ fn wait_sentinel(
         t.err(ErrorKind::NotStarted, "sentinel.before-start");
         return Ok(());
     }
+    let w = t.world;
+    let not_ready = |t: &mut Builder| {
+        t.arm_timed(
+            Expect::Is(Outcome::Ok(Value::Bool(false))),
+            Some("sentinel.ready-at-end"),
+            w.clone(),
+            Timing::after(timeout_ms),
+        )
+    };
     match life {
+        // Certain to end: a long enough wait must see it (ready does not
+        // mean reaped, so nothing else is learnt).
+        Some(Life::Exiting(_)) if timeout_ms >= EVENTUALLY_MS => {
+            t.ok(Value::Bool(true), "sentinel.ready-at-end");
+        }
         Some(Life::Exiting(_)) | Some(Life::Lingering) => {
-            // Ready does not mean reaped: the exit code may still be
-            // unreadable (sentinel.before-exitcode), so nothing is learnt.
-            t.ok(Value::Bool(false), "sentinel.ready-at-end");
+            not_ready(t);
             t.ok(Value::Bool(true), "sentinel.ready-at-end");
         }
         Some(Life::Exited(_)) => t.ok(Value::Bool(true), "sentinel.ready-at-end"),
-        _ => t.ok(Value::Bool(false), "sentinel.ready-at-end"),
+        _ => not_ready(t),
     }
     Ok(())
 }
 
-/// The effect of a signal (`-15` SIGTERM, `-9` SIGKILL) on a process.
-fn deliver(w: &World, p: &Ref, code: i32) -> World {
+/// `await`: poll an observation of `p` until it shows `p` ended. A process
+/// certain to end must be seen ended within a long enough wait, without
+/// `join()`; one that cannot end is never seen ended.
+fn await_end(
+    t: &mut Builder,
+    p: &Ref,
+    h: &Handle,
+    own: bool,
+    life: Option<Life>,
+    until: Until,
+    timeout_ms: u64,
+) -> Result<(), Invalid> {
+    let w = t.world;
+    if !own || !h.started {
+        return Err(Invalid(
+            "await is modelled for a started object at its creator".into(),
+        ));
+    }
+    let clause = match until {
+        Until::NotAlive => "is-alive.lifetime",
+        Until::Exitcode => "exitcode.status",
+        Until::NotActive => "active-children.live",
+    };
+    let held = Expect::Is(Outcome::Ok(Value::Bool(true)));
+    let not_held = Expect::Is(Outcome::Ok(Value::Bool(false)));
+    // Polling is_alive, exitcode or active_children reaps the child.
+    let seen_ended = |codes: BTreeSet<i32>| set_life(w, p, Life::Exited(codes));
+    match life {
+        Some(Life::Exiting(codes)) => {
+            if timeout_ms < EVENTUALLY_MS {
+                t.arm_timed(not_held, Some(clause), w.clone(), Timing::after(timeout_ms));
+            }
+            t.ok_then(Value::Bool(true), clause, seen_ended(codes));
+        }
+        Some(Life::Exited(codes)) => t.ok_then(Value::Bool(true), clause, seen_ended(codes)),
+        Some(Life::Lingering) => {
+            t.arm_timed(not_held, Some(clause), w.clone(), Timing::after(timeout_ms));
+            t.arm(held, Some("daemon.not-joined"), set_life(w, p, exited(0)));
+        }
+        _ => t.arm_timed(not_held, Some(clause), w.clone(), Timing::after(timeout_ms)),
+    }
+    Ok(())
+}
+
+/// The effect of a signal (`-15` SIGTERM, `-9` SIGKILL) on a process;
+/// `why` is the clause that sends it.
+fn deliver(w: &World, p: &Ref, code: i32, why: &'static str) -> World {
     let mut next = w.clone();
     if let Some(x) = next.procs.get_mut(p) {
         let ignored = code == -15 && x.ignores_sigterm;
+        if !ignored && !matches!(x.life, Life::Exited(_)) {
+            x.life_why = Why::by(why);
+        }
         x.life = match &x.life {
             Life::Exited(c) => Life::Exited(c.clone()),
             _ if ignored => x.life.clone(),
@@ -586,12 +853,12 @@ fn signal(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>, c
     if !own {
         // CPython really signals from a non-parent; others refuse.
         t.err(ErrorKind::NotParent, parent_only);
-        t.ok_then(Value::None, parent_only, deliver(w, p, code));
+        t.ok_then(Value::None, parent_only, deliver(w, p, code, clause));
         return;
     }
     match life {
         Some(Life::Exited(_)) => t.ok(Value::None, after),
-        _ => t.ok_then(Value::None, clause, deliver(w, p, code)),
+        _ => t.ok_then(Value::None, clause, deliver(w, p, code, clause)),
     }
 }
 
@@ -601,6 +868,7 @@ fn close(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool, life: Option
         let mut next = w.clone();
         if let Some(o) = next.handles.get_mut(&(at.clone(), p.clone())) {
             o.closed = true;
+            o.state_why = Why::by("close.then-raises");
         }
         if let (Some(l), Some(x)) = (life, next.procs.get_mut(p)) {
             x.life = l;
@@ -657,7 +925,13 @@ fn release(
         return Err(Invalid(format!("{p} was not started: nothing to release")));
     }
     let next = match life {
-        Some(Life::Blocked) | Some(Life::Ignoring) => set_life(w, p, exiting(0)),
+        Some(Life::Blocked) | Some(Life::Ignoring) => {
+            let mut next = set_life(w, p, exiting(0));
+            if let Some(x) = next.procs.get_mut(p) {
+                x.life_why = Why::by("run.invokes-target");
+            }
+            next
+        }
         Some(Life::Serving) => set_life(w, p, Life::Stuck),
         _ => w.clone(),
     };
@@ -770,7 +1044,7 @@ fn settle(mut w: World) -> World {
                 let running = w.procs.get(q).is_some_and(|x| x.life.is_running());
                 if daemon && running {
                     let before = w.procs[q].life.clone();
-                    w = deliver(&w, q, -15);
+                    w = deliver(&w, q, -15, "daemon.terminated-at-exit");
                     changed |= w.procs[q].life != before;
                 }
                 let life = w.procs.get(q).map(|x| &x.life);

@@ -7,13 +7,51 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The main process's name.
 pub const MAIN_NAME: &str = "MainProcess";
 
+/// Where a fact the model holds comes from: the clause that established it
+/// and, once the checker has stamped it, the index of the step that did.
+///
+/// Provenance is bookkeeping, not state: two worlds that differ only in
+/// their `Why`s are the same world (`Why` compares equal to every `Why` and
+/// hashes to nothing), so arms, snapshots and the state machine see no
+/// difference.
+#[derive(Debug, Clone, Copy)]
+pub struct Why {
+    /// The clause that established the fact.
+    pub clause: &'static str,
+    /// The step that established it (`None` until the checker stamps it).
+    pub step: Option<usize>,
+}
+
+impl Why {
+    /// A fact established by `clause` at the step being modelled.
+    pub const fn by(clause: &'static str) -> Why {
+        Why { clause, step: None }
+    }
+}
+
+impl Default for Why {
+    fn default() -> Why {
+        Why::by("model")
+    }
+}
+
+impl PartialEq for Why {
+    fn eq(&self, _: &Why) -> bool {
+        true
+    }
+}
+impl Eq for Why {}
+impl std::hash::Hash for Why {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
 /// An authkey as the model knows it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Key {
     /// The main process's random key (or one inherited from it).
     Root,
-    /// A key set explicitly: its fingerprint.
-    Set(String),
+    /// A key set explicitly: its fingerprint and its length in bytes.
+    Set(String, usize),
 }
 
 /// Where an OS process is in its life, from its creator's point of view.
@@ -71,6 +109,14 @@ pub struct Proc {
     pub identity: Vec<u32>,
     /// The process that started it.
     pub parent: Ref,
+    /// What established `life`'s exit codes (a target, a signal).
+    pub life_why: Why,
+    /// What established `name`.
+    pub name_why: Why,
+    /// What established `daemon`.
+    pub daemon_why: Why,
+    /// What established `key`.
+    pub key_why: Why,
 }
 
 /// A process object held by some process.
@@ -94,6 +140,14 @@ pub struct Handle {
     pub closed: bool,
     /// Its identity chain, fixed at construction.
     pub identity: Vec<u32>,
+    /// What established `name`.
+    pub name_why: Why,
+    /// What established `daemon`.
+    pub daemon_why: Why,
+    /// What established `key`.
+    pub key_why: Why,
+    /// What established `started` / `closed`.
+    pub state_why: Why,
 }
 
 /// The state of a whole run.
@@ -107,6 +161,10 @@ pub struct World {
     pub counters: BTreeMap<Ref, u32>,
     /// Whether children started by fork inherit their creator's objects.
     pub inherit_handles: bool,
+    /// The class under test's name, which default names start with
+    /// (CPython: `type(self).__name__ + '-' + identity`); empty means
+    /// `Process`.
+    pub class_name: String,
 }
 
 impl World {
@@ -115,6 +173,22 @@ impl World {
         World {
             inherit_handles,
             ..World::default()
+        }
+    }
+
+    /// The same run, for objects of the class `class_name` (default names
+    /// `<class_name>-N`).
+    pub fn of_class(mut self, class_name: &str) -> World {
+        self.class_name = class_name.to_string();
+        self
+    }
+
+    /// The prefix of default names.
+    pub fn default_name_prefix(&self) -> &str {
+        if self.class_name.is_empty() {
+            "Process"
+        } else {
+            &self.class_name
         }
     }
 
@@ -179,6 +253,26 @@ impl World {
             Some(Life::Exited(_)) => (true, true),
             Some(Life::Exiting(_)) | Some(Life::Lingering) => (false, true),
             _ => (false, false),
+        }
+    }
+
+    /// Give every fact established by the step just modelled (a `Why`
+    /// without a step) the index of that step.
+    pub fn stamp(&mut self, step: usize) {
+        let mark = |w: &mut Why| {
+            w.step.get_or_insert(step);
+        };
+        for h in self.handles.values_mut() {
+            mark(&mut h.name_why);
+            mark(&mut h.daemon_why);
+            mark(&mut h.key_why);
+            mark(&mut h.state_why);
+        }
+        for x in self.procs.values_mut() {
+            mark(&mut x.life_why);
+            mark(&mut x.name_why);
+            mark(&mut x.daemon_why);
+            mark(&mut x.key_why);
         }
     }
 

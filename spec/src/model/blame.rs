@@ -1,0 +1,117 @@
+//! Root-clause blame: which fact of the world a step reads, and so which
+//! clause (and step) established the expectation an observation violated.
+//!
+//! A wrong exit code is usually *seen* by a later op (`exitcode`,
+//! `is_alive`) but *caused* by the op that made the model expect it
+//! (`terminate()` must send SIGTERM, so the code is -15). The observing
+//! op's clause says where the violation showed; the root clause says which
+//! rule was broken. Elle's anomaly explanations work the same way: the
+//! weakest violated property first, with the operations that prove it.
+
+use super::world::{Why, World};
+use crate::vocab::{Op, Step};
+
+/// The provenance of the fact `step` reads in `world` (the world before the
+/// step), if it reads one the model established at an earlier step: the
+/// exit codes or liveness of a process, a name, a daemon flag, a key, the
+/// started or closed state of an object.
+pub fn blame(world: &World, step: &Step) -> Option<Why> {
+    if step.op == Op::Orphans {
+        // Whether a process outlived its creator was decided by what ended
+        // it (a daemonic child terminated at its creator's exit, a
+        // signal), if anything did.
+        return orphan_candidates(world)
+            .map(|x| x.life_why)
+            .find(|w| ENDERS.contains(&w.clause));
+    }
+    let at = &step.at;
+    let me = world.procs.get(at).filter(|_| !at.is_main());
+    match &step.op {
+        Op::CurrentProcess => return me.map(|x| x.name_why),
+        Op::ParentProcess => {
+            let parent = &me?.parent;
+            return world
+                .procs
+                .get(parent)
+                .filter(|_| !parent.is_main())
+                .map(|x| x.name_why);
+        }
+        _ => {}
+    }
+    let p = step.op.subject()?;
+    read_by_subject(world, at, p, step)
+}
+
+/// Clauses that end a process from outside: a wrong liveness after one of
+/// them is that clause's failure.
+const ENDERS: &[&str] = &[
+    "daemon.terminated-at-exit",
+    "terminate.sigterm",
+    "kill.sigkill",
+    "error.no-effect",
+];
+
+/// Processes whose creator has died or is dying: what `orphans` counts.
+fn orphan_candidates(world: &World) -> impl Iterator<Item = &super::world::Proc> {
+    world
+        .procs
+        .values()
+        .filter(|x| !x.parent.is_main() && world.dead_or_dying(&x.parent).1)
+}
+
+/// Every fact `step` reads in `world` and the clause that established it:
+/// what a discriminating observation at this step checks besides its own
+/// clause.
+pub fn facts_read(world: &World, step: &Step) -> Vec<Why> {
+    if step.op == Op::Orphans {
+        return orphan_candidates(world).map(|x| x.life_why).collect();
+    }
+    blame(world, step).into_iter().collect()
+}
+
+fn read_by_subject(
+    world: &World,
+    at: &crate::vocab::Ref,
+    p: &crate::vocab::Ref,
+    step: &Step,
+) -> Option<Why> {
+    let me = world.procs.get(at).filter(|_| !at.is_main());
+    if p == at {
+        let x = me?;
+        return match &step.op {
+            Op::Name { .. } => Some(x.name_why),
+            Op::Daemon { .. } => Some(x.daemon_why),
+            Op::Authkey { .. } | Op::AuthkeyLength { .. } => Some(x.key_why),
+            _ => None,
+        };
+    }
+    let h = world.handles.get(&(at.clone(), p.clone()))?;
+    let life = world.procs.get(p).filter(|_| h.started).map(|x| x.life_why);
+    match &step.op {
+        Op::Name { .. } => Some(h.name_why),
+        Op::Daemon { .. } => Some(h.daemon_why),
+        Op::Authkey { .. } | Op::AuthkeyLength { .. } => Some(h.key_why),
+        // Whether close() freed the descriptor is close()'s own rule.
+        Op::SentinelOpen { .. } => None,
+        _ if h.closed => Some(h.state_why),
+        // The exit code's value was fixed by whatever made the process end
+        // (its target, a signal): a wrong value is that rule's failure.
+        Op::Exitcode { .. } => life.or(Some(h.state_why)),
+        // Whether the end is *seen* (is_alive, a sentinel, a join's
+        // timing) is the observing op's own rule, unless the end was owed
+        // to an op that failed and should have changed nothing.
+        Op::IsAlive { .. }
+        | Op::Join { .. }
+        | Op::WaitSentinel { .. }
+        | Op::Await { .. }
+        | Op::Close { .. }
+        | Op::Terminate { .. }
+        | Op::Kill { .. } => life.filter(|w| w.clause == "error.no-effect"),
+        // Whether start() may run, pid or sentinel exist: the op's own
+        // rule, unless an op that failed should have left the state alone.
+        Op::Start { .. } | Op::Pid { .. } | Op::Sentinel { .. } | Op::Run { .. } => {
+            Some(h.state_why).filter(|w| w.clause == "error.no-effect")
+        }
+        _ => None,
+    }
+}
