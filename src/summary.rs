@@ -14,7 +14,7 @@ const MAX_LISTED: usize = 15;
 fn listed(s: Status) -> bool {
     matches!(
         s,
-        Status::Fail | Status::Timeout | Status::Crash | Status::UnexpectedPass
+        Status::Fail | Status::Timeout | Status::Crash | Status::UnexpectedPass | Status::NotRun
     )
 }
 

@@ -10,6 +10,10 @@
 //!   watchdog killed them);
 //! - SIGINT / SIGTERM: the runner stops promptly, writes its report marked
 //!   incomplete, exits non-zero, and leaves nothing.
+//!
+//! With several implementations the runner runs them in worker processes
+//! (`--jobs 2`): killing the top-level runner must still leave nothing of
+//! the workers, their watchdogs or their trees.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -97,6 +101,9 @@ fn spawn_runner(impls: &[&str], out: &Path) -> Child {
         .stderr(Stdio::null());
     for i in impls {
         cmd.args(["--impl", i]);
+    }
+    if impls.len() > 1 {
+        cmd.args(["--jobs", "2"]);
     }
     cmd.spawn().expect("start procspec")
 }
@@ -256,5 +263,15 @@ fn sigkill_while_spawn_children_build_their_tree_leaves_nothing() {
     for n in 1..=7 {
         sigkill_leaves_nothing(&["reference-spawn"], Some(n));
         sigkill_leaves_nothing(&["cpython-spawn"], Some(n));
+    }
+}
+
+/// Two implementations in two workers: the top-level runner, two workers,
+/// three watchdogs and two trees of 6 (17 descendants of the test). Killed
+/// at several points on the way, nothing outlives it.
+#[test]
+fn sigkill_of_a_parallel_run_leaves_nothing() {
+    for n in [1, 3, 6, 10, 17] {
+        sigkill_leaves_nothing(&["reference-fork", "cpython-fork"], Some(n));
     }
 }

@@ -46,7 +46,7 @@ pub fn slack_ms() -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
     /// An outcome the model (or the case) does not allow.
-    Mismatch(Mismatch),
+    Mismatch(Box<Mismatch>),
     /// The adapter failed to answer.
     Adapter(AdapterFailure),
     /// The step cannot be run in the world the run reached (a case that
@@ -159,14 +159,14 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         let arm = self.judge(step, &arms, &observed, None, index)?;
         if let Some(e) = expect {
             if *e != observed.outcome {
-                return Err(Stop::Mismatch(Mismatch {
+                return Err(Stop::Mismatch(Box::new(Mismatch {
                     clause: arm.clause.unwrap_or("case").to_string(),
                     step: index,
                     root: None,
                     expected: vec![e.to_string()],
                     observed: observed.outcome.to_string(),
                     message: format!("the case states `{e}` for `{step}`{}", native(&observed)),
-                }));
+                })));
             }
         }
         self.coverage.triples.insert((
@@ -230,7 +230,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                 continue;
             }
             if crate::sys::stat(*pid).is_some_and(|s| s.state == 'Z') {
-                return Err(Stop::Mismatch(Mismatch {
+                return Err(Stop::Mismatch(Box::new(Mismatch {
                     clause: "join.blocks".into(),
                     step: self.records.len().saturating_sub(1),
                     root: None,
@@ -239,7 +239,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                     message: format!(
                         "{p} (pid {pid}) was seen to end by its creator, but it is still a zombie"
                     ),
-                }));
+                })));
             }
         }
         Ok(())
@@ -294,7 +294,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                 ),
                 None => String::new(),
             };
-            return Err(Stop::Mismatch(Mismatch {
+            return Err(Stop::Mismatch(Box::new(Mismatch {
                 clause: named.to_string(),
                 step: index,
                 root,
@@ -305,7 +305,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                     observed.outcome,
                     native(observed)
                 ),
-            }));
+            })));
         };
         match (&observed.outcome, &arm.expect) {
             (Outcome::Ok(Value::Authkey(fp)), model::Expect::RootAuthkey) => {
@@ -316,14 +316,14 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                     let p = if p == &step.at { &step.at } else { p };
                     let known = self.pids.entry(p.clone()).or_insert(*pid);
                     if *known != *pid {
-                        return Err(Stop::Mismatch(Mismatch {
+                        return Err(Stop::Mismatch(Box::new(Mismatch {
                             clause: "pid.process-id".into(),
                             step: index,
                             root: None,
                             expected: vec![format!("ok pid {known}")],
                             observed: format!("ok pid {pid}"),
                             message: format!("the pid of {p} changed from {known} to {pid}"),
-                        }));
+                        })));
                     }
                 }
             }

@@ -138,18 +138,59 @@ impl Expectations {
         out
     }
 
+    /// The entries that no result of `results` (one run of the
+    /// implementation) used: no expected failure was theirs, and, for a
+    /// steering entry, no sequence was steered around its clause. Entries
+    /// for another platform and intermittent ones are not judged here.
+    pub fn unused<'a>(&'a self, results: &[CaseResult]) -> Vec<&'a Divergence> {
+        let mut used: Vec<*const Divergence> = results
+            .iter()
+            .filter(|r| r.status == Status::ExpectedFail)
+            .filter_map(|r| self.find(r))
+            .map(|d| d as *const Divergence)
+            .collect();
+        for d in &self.divergences {
+            let steering = d.allowed.is_none() && d.clause.is_some();
+            let steered = steering
+                && results.iter().any(|r| {
+                    r.message.as_deref().is_some_and(|m| {
+                        m.contains("steered around")
+                            && d.clause.as_deref().is_some_and(|c| m.contains(c))
+                    })
+                });
+            // An intermittent entry (`allowed`) may match nothing in a
+            // given run; that is what intermittent means.
+            if steered || !d.applies_here() || d.allowed.is_some() {
+                used.push(d as *const Divergence);
+            }
+        }
+        self.divergences
+            .iter()
+            .filter(|d| !used.contains(&(*d as *const Divergence)))
+            .collect()
+    }
+
+    /// The entry that applies to `result`: its case's entry first (it
+    /// names the result exactly), else the first clause entry.
     fn find(&self, result: &CaseResult) -> Option<&Divergence> {
+        let by_case = self
+            .divergences
+            .iter()
+            .find(|d| d.applies_here() && d.case.as_deref() == Some(result.id.as_str()));
+        by_case.or_else(|| self.by_clause(result))
+    }
+
+    fn by_clause(&self, result: &CaseResult) -> Option<&Divergence> {
         self.divergences.iter().find(|d| {
             let here = d.applies_here();
             // A clause entry names a rule an implementation breaks: it
             // matches a failure on that rule (root or observer), or a
             // pass for steering, never a timeout or a crash, which say
             // nothing about a rule.
-            let hit = d.case.as_deref() == Some(result.id.as_str())
-                || d.clause.as_ref().is_some_and(|c| {
-                    result.clauses.contains(c)
-                        && !matches!(result.status, Status::Timeout | Status::Crash)
-                });
+            let hit = d.clause.as_ref().is_some_and(|c| {
+                result.clauses.contains(c)
+                    && !matches!(result.status, Status::Timeout | Status::Crash)
+            });
             here && hit
         })
     }

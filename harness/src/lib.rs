@@ -13,12 +13,15 @@
 //! - [`guard`]: the leak guard (subreaper, descendants, zombies, fds).
 //! - [`impls`]: the tracked implementations, as data (`fixtures/impls/`).
 //! - [`run`]: a whole conformance run of one implementation, to a
-//!   [`procspec_spec::results::RunReport`].
+//!   [`procspec_spec::results::RunReport`]; [`units`]: its cases and
+//!   blocks of sequences, each runnable anywhere; [`breaker`]: the stall
+//!   breaker that ends the run of an adapter that keeps failing.
 //!
 //! **Invariant:** the harness never decides what is allowed; the model does.
 //! Everything platform-specific is in `sys/`.
 
 pub mod adapter;
+pub mod breaker;
 pub mod cases;
 pub mod check;
 pub mod expectations;
@@ -31,6 +34,7 @@ pub mod remote;
 pub mod run;
 pub mod suite;
 mod sys;
+pub mod units;
 pub mod watchdog;
 
 pub use adapter::{Adapter, AdapterFailure, AdapterInfo, NativeError, Observed};

@@ -69,6 +69,11 @@ pub struct MachineConfig {
     /// is generated, kept by shrinking or run (see the module docs).
     /// Usually `Expectations::steered_clauses()`; empty: no steering.
     pub avoid: Vec<String>,
+    /// The stall breaker ([`crate::breaker`]): every sequence and shrinking
+    /// attempt is recorded with it; once it has tripped, no sequence or
+    /// shrinking attempt runs, and a failure being shrunk is reported as
+    /// last seen.
+    pub halt: Option<crate::breaker::Stall>,
 }
 
 impl MachineConfig {
@@ -86,6 +91,7 @@ impl MachineConfig {
             seed: 0x5eed,
             regressions: None,
             avoid: Vec::new(),
+            halt: None,
         }
     }
 }
@@ -226,14 +232,16 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
     for at in &serving {
         if state.created < cfg.max_objects {
             let id = Ref::nth(state.created + 1);
-            let agent_weight = if depth(w, at) < 2 { 4 } else { 0 };
+            let agent_weight = if depth(w, at) < 2 { 16 } else { 0 };
+            // The exit-path targets are rarer: they end like `exit` and
+            // differ only in how, which one case each pins down.
             let targets = [
-                (5, Target::Block),
+                (15, Target::Block),
                 (agent_weight, Target::Agent),
-                (4, Target::Exit { code: 3 }),
-                (3, Target::Return),
-                (1, Target::Raise),
-                (2, Target::IgnoreSigterm),
+                (12, Target::Exit { code: 3 }),
+                (9, Target::Return),
+                (3, Target::Raise),
+                (6, Target::IgnoreSigterm),
                 (1, Target::NoTarget),
                 (
                     1,
@@ -277,7 +285,7 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
         }
         let me = || at.clone();
         push(MISC, 1, at, Op::ActiveChildren);
-        push(MISC, 2, at, Op::ParentProcess);
+        push(MISC, 4, at, Op::ParentProcess);
         push(MISC, 1, at, Op::Daemon { p: me() });
         push(
             MISC,
@@ -405,9 +413,16 @@ fn candidates(state: &GenState) -> Vec<(u32, Step)> {
         // A daemonic agent starting a child is the only way to reach
         // daemon.no-children: make that likely once such an agent serves.
         let daemonic_holder = w.daemon_of(holder);
+        // Ops on an inherited copy are the only way to reach the
+        // parent-only rules.
+        let copy = w
+            .handles
+            .get(&(holder.clone(), p()))
+            .is_some_and(|h| &h.creator != holder);
         for (weight, op) in ops {
             let weight = match op {
                 Op::Start { .. } if daemonic_holder => weight * 5,
+                Op::IsAlive { .. } | Op::Join { .. } if copy => weight * 4,
                 _ => weight,
             };
             push(OBJECT, weight, holder, op);
@@ -498,8 +513,6 @@ pub const REACHABLE_CLAUSES: &[&str] = &[
     "parent-process.none-in-main",
     "terminate.orphans",
     "error.no-effect",
-    "construct.target-default",
-    "construct.args-kwargs",
 ];
 
 /// What a state-machine run produced.
@@ -552,8 +565,9 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
     let avoid = &config.avoid;
     let last_failure: RefCell<Option<CaseResult>> = RefCell::new(None);
 
+    let halted = || config.halt.as_ref().is_some_and(|h| h.is_tripped());
     let outcome = runner.run(&strategy, |(_, steps, seen)| {
-        if crate::watchdog::stop_requested() {
+        if crate::watchdog::stop_requested() || halted() {
             // Asked to stop: the remaining sequences pass through unrun.
             return Ok(());
         }
@@ -590,6 +604,9 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
             apply_stop(&mut result, stop);
         }
         let leaks = finish(&mut **adapter, &guard, &mut result);
+        if let Some(halt) = &config.halt {
+            halt.record(result.status, result.message.as_deref());
+        }
         let mut run = run.borrow_mut();
         if !failed && result.status == Status::Pass && last_failure.borrow().is_none() {
             result.id = format!("sequence/{}", run.results.len() + 1);
@@ -617,10 +634,20 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
     if let Err(TestError::Fail(_, (_, minimal, _))) = outcome {
         // Replay the minimal sequence once more to record its outcomes.
         let adapter = adapter.into_inner();
-        let mut result = replay_avoiding(&mut *adapter, &minimal, inherit, avoid);
+        let mut result = if halted() {
+            // The adapter is gone: keep what the last failing attempt saw.
+            last_failure
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(|| sequence_result(0))
+        } else {
+            replay_avoiding(&mut *adapter, &minimal, inherit, avoid)
+        };
         if result.status == Status::Pass {
             // Flaky: keep what the shrinker saw last.
             result = last_failure.into_inner().unwrap_or(result);
+        } else {
+            mark_irrelevant(&mut *adapter, &minimal, inherit, avoid, &mut result);
         }
         result.id = format!("sequence/{:016x}", config.seed);
         if let Some(dir) = &config.regressions {
@@ -695,6 +722,42 @@ pub fn replay_avoiding<A: Adapter + ?Sized>(
     }
     finish(adapter, &guard, &mut result);
     result
+}
+
+/// Mark the steps of a shrunk failure that do not matter to it: left out
+/// one at a time, the failure stays, on the same root clause (Hypothesis
+/// shows which parts of a minimal example could vary freely). Only for
+/// short sequences: one replay per step.
+fn mark_irrelevant<A: Adapter + ?Sized>(
+    adapter: &mut A,
+    minimal: &[Step],
+    inherit: bool,
+    avoid: &[String],
+    result: &mut CaseResult,
+) {
+    const MAX_STEPS_TO_TRY: usize = 8;
+    if minimal.len() > MAX_STEPS_TO_TRY {
+        return;
+    }
+    let root = result.clauses.first().cloned();
+    let mut irrelevant = Vec::new();
+    for i in 0..minimal.len() {
+        let mut without = minimal.to_vec();
+        let step = without.remove(i);
+        let again = replay_avoiding(adapter, &without, inherit, avoid);
+        if again.status == result.status && again.clauses.first() == root.as_ref() {
+            irrelevant.push(step);
+        }
+    }
+    for step in irrelevant {
+        if let Some(r) = result
+            .ops
+            .iter_mut()
+            .find(|r| r.step == step && !r.irrelevant)
+        {
+            r.irrelevant = true;
+        }
+    }
 }
 
 /// Write a shrunk failure as an ordinary case file under `dir`.

@@ -9,11 +9,13 @@
 //! sequences did not exercise. The report's fields are unchanged.
 
 use crate::adapter::Adapter;
+use crate::breaker::{Stall, Watched};
 use crate::cases::{run_case, LoadedCase};
 use crate::check::Coverage;
 use crate::expectations::Expectations;
 use crate::machine::{run_machine, MachineConfig};
-use procspec_spec::results::{CaseResult, LeakCounts, RunInfo, RunReport};
+use crate::units::{self, Selection, Unit};
+use procspec_spec::results::{CaseResult, LeakCounts, RunInfo, RunReport, Status};
 use std::path::PathBuf;
 
 /// How to run.
@@ -32,6 +34,11 @@ pub struct RunOptions {
     /// Known divergences; their clause entries that are not intermittent
     /// also steer the state machine (see the module docs).
     pub expectations: Expectations,
+    /// Failed cases or sequences in a row (each after a restart) that end
+    /// the implementation's run; 0: never ([`crate::breaker`]).
+    pub stall_threshold: u32,
+    /// The units to run ([`crate::units`]): all of them, or a shard's.
+    pub selection: Selection,
 }
 
 /// Something happened, for a progress display.
@@ -49,10 +56,12 @@ pub enum Progress<'a> {
         /// How many sequences.
         count: u32,
     },
-    /// The state machine finished.
+    /// The state machine finished (a block of sequences).
     SequencesDone {
         /// Sequences run, shrinking included.
         run: u64,
+        /// The block's sequences.
+        count: u32,
     },
 }
 
@@ -81,14 +90,40 @@ pub fn run_implementation<A: Adapter + ?Sized>(
         leaks: LeakCounts::default(),
     };
     let mut coverage = Coverage::default();
-    for c in cases {
+    let stall = Stall::new(options.stall_threshold);
+    let mut adapter = Watched::new(adapter, stall.clone());
+    let adapter = &mut adapter;
+    let selected = |u: Unit| options.selection.has(&u);
+    let cases: Vec<&LoadedCase> = cases
+        .iter()
+        .filter(|c| selected(Unit::Case(c.case.id.clone())))
+        .collect();
+    for c in &cases {
         if crate::watchdog::stop_requested() {
             report.run_info.complete = false;
             break;
         }
+        if let Some(why) = stall.tripped() {
+            report
+                .results
+                .push(units::not_run_case(&c.case.id, &c.case.clauses, &why));
+            continue;
+        }
         let (mut result, cov, leaks) = run_case(adapter, &c.case);
+        stall.record(result.status, result.message.as_deref());
+        if stall.is_tripped() {
+            adapter.discard();
+        }
         leaks.add_to(&mut report.leaks);
         options.expectations.apply(&mut result);
+        if !result.status.is_ok() || result.status == Status::ExpectedFail {
+            // The case's own folder: the case and its siblings, no sequences.
+            let area = c.case.id.rsplit_once('/').map_or("", |(a, _)| a);
+            result.replay = Some(format!(
+                "procspec run --impl {} --cases cases/{area} --sequences 0",
+                options.implementation
+            ));
+        }
         coverage.merge(&cov);
         progress(Progress::Case {
             result: &result,
@@ -96,25 +131,50 @@ pub fn run_implementation<A: Adapter + ?Sized>(
         });
         report.results.push(result);
     }
-    if options.sequences > 0 && !crate::watchdog::stop_requested() {
-        progress(Progress::Sequences {
-            count: options.sequences,
-        });
+    for b in 0..units::block_count(options.sequences) {
+        if crate::watchdog::stop_requested() || !selected(Unit::Block(b)) {
+            continue;
+        }
+        if let Some(why) = stall.tripped() {
+            let results = units::not_run_block(options.sequences, b, &why);
+            report.results.extend(results);
+            continue;
+        }
+        let (first, count) = units::block_range(options.sequences, b);
+        progress(Progress::Sequences { count });
         let mut config = MachineConfig::new(info.capabilities.clone());
-        config.sequences = options.sequences;
-        config.seed = options.seed;
+        config.sequences = count;
+        config.seed = units::block_seed(options.seed, b);
         config.max_steps = options.max_steps;
         config.regressions = options.regressions.clone();
         config.avoid = options.expectations.steered_clauses();
+        config.halt = Some(stall.clone());
         let run = run_machine(adapter, &config);
-        progress(Progress::SequencesDone { run: run.sequences });
+        if stall.is_tripped() {
+            adapter.discard();
+        }
+        progress(Progress::SequencesDone {
+            run: run.sequences,
+            count,
+        });
         coverage.merge(&run.coverage);
         report.leaks.processes += run.leaks.processes;
         report.leaks.zombies += run.leaks.zombies;
         report.leaks.fds += run.leaks.fds;
         let note = steering_note(&run.steered);
-        for mut r in run.results {
+        let passed = run.results.len() - usize::from(run.failure.is_some());
+        for (i, mut r) in run.results.into_iter().enumerate() {
+            if i < passed {
+                r.id = format!("sequence/{}", first as usize + i);
+            }
             options.expectations.apply(&mut r);
+            if !r.status.is_ok() || r.status == Status::ExpectedFail {
+                // The same seed generates the same sequences.
+                r.replay = Some(format!(
+                    "procspec run --impl {} --sequences {} --seed {:#x} --max-steps {}",
+                    options.implementation, options.sequences, options.seed, options.max_steps
+                ));
+            }
             if let Some(note) = &note {
                 r.message = Some(match r.message.take() {
                     Some(m) => format!("{m}; {note}"),

@@ -102,6 +102,19 @@ pub fn forget_group(pgid: u32) {
     }
 }
 
+/// Wait for `child` (started with [`own_group_known_to_watchdog`]) to
+/// exit, tell the watchdog its group is over, then reap it: the order
+/// [`forget_group`] asks for.
+pub fn wait_and_forget(
+    child: &mut std::process::Child,
+) -> std::io::Result<std::process::ExitStatus> {
+    if let Ok(fd) = sys::pidfd_open(child.id()) {
+        sys::wait_readable_always(fd.as_fd());
+    }
+    forget_group(child.id());
+    child.wait()
+}
+
 /// The watchdog's life: collect process groups until the runner ends,
 /// then kill them all, and its own group last.
 fn watch(records: OwnedFd, runner: OwnedFd) -> ! {

@@ -178,3 +178,45 @@ fn walk_all(dir: &Path, f: &mut dyn FnMut(&Path)) {
         }
     }
 }
+
+/// An expectation entry must be data with evidence of a real divergence:
+/// one that matched nothing in its implementation's committed report (no
+/// expected failure was its, no sequence steered around its clause) is
+/// stale, and would hide the next bug of that kind.
+#[test]
+fn every_expectation_entry_matches_a_committed_result() {
+    let dir = root().join("fixtures/expectations");
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("fixtures/expectations") {
+        let path = entry.expect("a directory entry").path();
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let report = root()
+            .join("reports/committed")
+            .join(format!("{name}.json"));
+        let Ok(text) = std::fs::read_to_string(&report) else {
+            continue;
+        };
+        let run: procspec_spec::results::RunReport =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", report.display()));
+        if run.run_info.skip_reason.is_some() {
+            continue;
+        }
+        let expectations = procspec_harness::expectations::Expectations::load(&path)
+            .unwrap_or_else(|e| panic!("{e}"));
+        for d in expectations.unused(&run.results) {
+            stale.push(format!(
+                "{}: {} matched nothing in {}",
+                path.display(),
+                d.case.as_deref().or(d.clause.as_deref()).unwrap_or("?"),
+                report.display()
+            ));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale expectation entries:\n{}",
+        stale.join("\n")
+    );
+}

@@ -784,6 +784,8 @@ fn authkey_never_leaks() {
                 max_steps: 12,
                 regressions: None,
                 expectations: Expectations::default(),
+                stall_threshold: procspec_harness::breaker::DEFAULT_THRESHOLD,
+                selection: procspec_harness::units::Selection::all(),
             };
             let mut log = String::new();
             let (report, coverage) = run_implementation(&mut adapter, &cases, &options, &mut |p| {

@@ -13,7 +13,7 @@ pub(crate) struct Detail<'a> {
     pub result: &'a CaseResult,
 }
 
-/// The failures (fail, timeout, crash, unexpected-pass) and the expected
+/// The failures (fail, timeout, crash, unexpected-pass, not-run) and the expected
 /// failures of `runs`, each sorted by (column, kind, id).
 pub(crate) fn collect<'a>(runs: &'a [RunReport]) -> (Vec<Detail<'a>>, Vec<Detail<'a>>) {
     let mut failures = Vec::new();

@@ -14,7 +14,7 @@ use std::fmt::Write;
 ///   `skipped` counts and the run info as `<properties>`.
 /// - Each result is a `<testcase classname="IMPLEMENTATION.KIND"
 ///   name=ID>`, sorted by (kind, id). `fail` and `unexpected-pass` carry a
-///   `<failure>`, `timeout` and `crash` an `<error>`, `skip`,
+///   `<failure>`, `timeout`, `crash` and `not-run` an `<error>`, `skip`,
 ///   `precondition-failed` and `expected-fail` a `<skipped>`; the text
 ///   names the clauses, the steps and expected vs observed.
 /// - A run skipped as a whole with no results gets one `<testcase
@@ -80,7 +80,7 @@ fn suite(out: &mut String, run: &RunReport) -> Counts {
                 c.failures += 1;
                 ("failure", failure_message(r))
             }
-            Status::Timeout | Status::Crash => {
+            Status::Timeout | Status::Crash | Status::NotRun => {
                 c.errors += 1;
                 ("error", failure_message(r))
             }

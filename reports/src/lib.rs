@@ -23,7 +23,7 @@
 //!
 //! | headline | when | Markdown |
 //! |---|---|---|
-//! | fail | any fail, timeout, crash or unexpected-pass | `✗ failing/total` |
+//! | fail | any fail, timeout, crash, unexpected-pass or not-run | `✗ failing/total` |
 //! | expected-fail | else any expected-fail | `⚠ xfail n` |
 //! | pass | else any pass | `✓ n` |
 //! | precondition-failed | else any | `– precond` |
@@ -44,7 +44,7 @@
 //! - [`render_markdown`], `index.md`: the runs (version, start method, OS,
 //!   seed, completeness, counts, leaks), the matrix as one table per area,
 //!   the clauses no case can check, then every failure (fail, timeout,
-//!   crash, unexpected-pass) with its steps (`at: op args -> observed`),
+//!   crash, unexpected-pass, not-run) with its steps (`at: op args -> observed`),
 //!   expected vs observed, the native message and each cited clause's
 //!   quote; expected failures follow in a collapsed list.
 //! - [`render_html`], `index.html`: the same in one self-contained page
@@ -89,6 +89,7 @@ mod junit;
 mod load;
 mod markdown;
 mod matrix;
+mod merge;
 mod redact;
 mod write;
 
@@ -98,6 +99,7 @@ pub use junit::render_junit;
 pub use load::load_runs;
 pub use markdown::{render_markdown, render_markdown_with};
 pub use matrix::{Cell, Column, Headline, Matrix, Row};
+pub use merge::{merge, merge_dirs};
 pub use redact::redact;
 pub use write::write_reports;
 

@@ -53,7 +53,7 @@ pub fn load_runs(dir: &Path) -> Result<Vec<RunReport>, Error> {
 }
 
 /// Load one run file.
-fn load_run(path: &Path) -> Result<RunReport, Error> {
+pub(crate) fn load_run(path: &Path) -> Result<RunReport, Error> {
     let text = fs::read_to_string(path)
         .map_err(|e| Error::new(ErrorKind::ReadFile, path, format!("cannot read file: {e}")))?;
     serde_json::from_str(&text).map_err(|e| Error::from_json(path, &e))

@@ -98,7 +98,7 @@ impl Headline {
 pub(crate) fn is_failure(s: Status) -> bool {
     matches!(
         s,
-        Status::Fail | Status::Timeout | Status::Crash | Status::UnexpectedPass
+        Status::Fail | Status::Timeout | Status::Crash | Status::UnexpectedPass | Status::NotRun
     )
 }
 

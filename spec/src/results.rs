@@ -26,6 +26,11 @@ pub enum Status {
     ExpectedFail,
     /// Passed although the expectation file says it fails.
     UnexpectedPass,
+    /// Not run because the adapter kept failing: after `--stall-threshold`
+    /// consecutive timed-out or crashed cases or sequences that a restart
+    /// did not cure, the rest of the implementation's run is not attempted
+    /// (the message names the reason). Not ok for the exit code.
+    NotRun,
 }
 
 impl Status {
@@ -39,6 +44,7 @@ impl Status {
         Status::Skip,
         Status::Timeout,
         Status::Crash,
+        Status::NotRun,
     ];
 
     /// Whether this status counts as "matches its expectation" for the exit
@@ -61,6 +67,7 @@ impl Status {
             Status::Crash => "crash",
             Status::ExpectedFail => "expected-fail",
             Status::UnexpectedPass => "unexpected-pass",
+            Status::NotRun => "not-run",
         }
     }
 }

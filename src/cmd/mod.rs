@@ -3,6 +3,7 @@
 //! returns is a usage or configuration error (exit 2).
 
 pub mod explain;
+pub mod jobs;
 pub mod list;
 pub mod python;
 pub mod report;

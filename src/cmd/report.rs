@@ -21,10 +21,31 @@ pub struct ReportArgs {
     /// The directory of run files (e.g. reports/latest).
     #[arg(value_name = "DIR")]
     dir: PathBuf,
+
+    /// First merge the run files under SHARD (recursively; repeatable),
+    /// parts of the same runs written by several machines (nextest
+    /// partitions of tests/conformance.rs), into DIR/<implementation>.json:
+    /// the files one machine would have written.
+    #[arg(long = "merge", value_name = "SHARD")]
+    merge: Vec<PathBuf>,
 }
 
 /// `procspec report`.
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {
+    if !args.merge.is_empty() {
+        std::fs::create_dir_all(&args.dir)
+            .map_err(|e| anyhow!("cannot create {}: {e}", args.dir.display()))?;
+        let runs = procspec_reports::merge_dirs(&args.merge).map_err(|e| anyhow!("{e}"))?;
+        for mut run in runs {
+            procspec_reports::redact(&mut run);
+            let path = args
+                .dir
+                .join(format!("{}.json", run.run_info.implementation));
+            let json = serde_json::to_string_pretty(&run)?;
+            std::fs::write(&path, json + "\n")
+                .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+        }
+    }
     if !args.dir.is_dir() {
         bail!("{}: no such directory", args.dir.display());
     }

@@ -16,6 +16,7 @@ use procspec_harness::expectations::Expectations;
 use procspec_harness::impls::{ImplKind, Resolved};
 use procspec_harness::remote::{RemoteAdapter, RemoteCommand, PROTOCOL};
 use procspec_harness::run::{run_implementation, Progress, RunOptions};
+use procspec_harness::units::{Selection, Unit};
 use procspec_harness::{Adapter, AdapterFailure};
 use procspec_spec::results::{LeakCounts, RunInfo, RunReport};
 use std::io::IsTerminal;
@@ -96,6 +97,12 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     deadline_ms: u64,
 
+    /// After N cases or sequences in a row that timed out or crashed, each
+    /// after a restart of the adapter, the rest of that implementation is
+    /// reported `not-run` and the run goes on to the next (0: never).
+    #[arg(long, default_value_t = procspec_harness::breaker::DEFAULT_THRESHOLD, value_name = "N")]
+    stall_threshold: u32,
+
     /// How much later than an upper time bound (a join's timeout, a wait's
     /// deadline) an op may return, in milliseconds. Recorded in the report.
     #[arg(long, default_value_t = procspec_spec::results::DEFAULT_SLACK_MS, value_name = "N")]
@@ -115,6 +122,62 @@ pub struct RunArgs {
     /// files (the report is redacted either way).
     #[arg(long)]
     no_redact: bool,
+
+    /// Implementations run at once, each in a worker process of its own
+    /// [default: the number of cores]. The results do not depend on it.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+
+    /// Internal: run as a worker of a parallel run (progress as lines on
+    /// stdout, no report rendering, no summary).
+    #[arg(long, hide = true)]
+    worker: bool,
+
+    /// Internal: run only these units (`case:<id>`, `block:<n>`), as a
+    /// shard does (see tests/conformance.rs).
+    #[arg(long = "unit", hide = true, value_name = "UNIT")]
+    units: Vec<String>,
+}
+
+impl RunArgs {
+    /// The arguments of a worker running tracked implementation `name`.
+    /// `units` (non-empty) replaces the run's own `--unit`s.
+    fn worker_args(
+        &self,
+        root: &Path,
+        out: &Path,
+        name: &str,
+        units: &[String],
+    ) -> Vec<std::ffi::OsString> {
+        let mut a: Vec<std::ffi::OsString> = vec!["--root".into(), root.into(), "run".into()];
+        let mut push = |k: &str, v: String| {
+            a.push(k.into());
+            a.push(v.into());
+        };
+        push("--impl", name.to_string());
+        push("--sequences", self.sequences.to_string());
+        push("--seed", self.seed.to_string());
+        push("--max-steps", self.max_steps.to_string());
+        push("--deadline-ms", self.deadline_ms.to_string());
+        push("--stall-threshold", self.stall_threshold.to_string());
+        push("--timing-slack-ms", self.timing_slack_ms.to_string());
+        let units = if units.is_empty() { &self.units } else { units };
+        for u in units {
+            push("--unit", u.clone());
+        }
+        a.extend(["--out".into(), out.into()]);
+        if let Some(c) = &self.cases {
+            a.extend(["--cases".into(), c.into()]);
+        }
+        if let Some(r) = &self.regressions {
+            a.extend(["--regressions".into(), r.into()]);
+        }
+        if self.no_redact {
+            a.push("--no-redact".into());
+        }
+        a.push("--worker".into());
+        a
+    }
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {
@@ -188,13 +251,17 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
             max_steps: args.max_steps,
             regressions: args.regressions.clone(),
             expectations: Expectations::default(),
+            stall_threshold: args.stall_threshold,
+            selection: selection(&args.units)?,
         },
         deadline: {
             procspec_harness::check::set_slack(Duration::from_millis(args.timing_slack_ms));
             Duration::from_millis(args.deadline_ms.max(1))
         },
         out: out.clone(),
-        display: if std::io::stderr().is_terminal() {
+        display: if args.worker {
+            Display::Events
+        } else if std::io::stderr().is_terminal() {
             Display::Bar
         } else {
             Display::Plain
@@ -202,11 +269,28 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
         redact: !args.no_redact,
     };
     let total = jobs.len();
+    let workers = args.jobs.unwrap_or_else(super::jobs::default_jobs).max(1);
     let mut finished = Vec::new();
-    for (i, job) in jobs.into_iter().enumerate() {
-        let f = run_job(job, &cases, &settings, (i + 1, total))?;
-        super::emit(&summary::render(&f))?;
-        finished.push(f);
+    if args.worker {
+        for job in jobs {
+            let f = run_job(job, &cases, &settings, (1, 1))?;
+            if f.broken {
+                println!("broken");
+            }
+            for n in &f.notes {
+                println!("note {}", n.replace('\n', " "));
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    } else if workers > 1 && args.adapter.is_none() && (total > 1 || units(args, &cases).len() > 1)
+    {
+        finished = in_workers(&root, args, jobs, &settings, workers, &cases)?;
+    } else {
+        for (i, job) in jobs.into_iter().enumerate() {
+            let f = run_job(job, &cases, &settings, (i + 1, total))?;
+            super::emit(&summary::render(&f))?;
+            finished.push(f);
+        }
     }
     if finished.len() > 1 {
         super::emit(&summary::table(&finished))?;
@@ -227,6 +311,95 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--unit`s as a selection (none: every unit).
+fn selection(units: &[String]) -> Result<Selection> {
+    if units.is_empty() {
+        return Ok(Selection::all());
+    }
+    let parsed: Option<Vec<Unit>> = units.iter().map(|u| Unit::parse(u)).collect();
+    parsed
+        .map(Selection::only)
+        .ok_or_else(|| anyhow!("--unit {units:?}: expected case:<id> or block:<n>"))
+}
+
+/// Run `jobs` in up to `workers` worker processes (`jobs.rs`).
+fn in_workers(
+    root: &Path,
+    args: &RunArgs,
+    jobs: Vec<Job>,
+    settings: &Settings,
+    workers: usize,
+    cases: &[LoadedCase],
+) -> Result<Vec<Finished>> {
+    let names: Vec<String> = jobs
+        .iter()
+        .map(|j| j.name.clone().unwrap_or_else(|| "adapter".into()))
+        .collect();
+    let units: Vec<String> = if args.units.is_empty() {
+        let mut u: Vec<String> = cases
+            .iter()
+            .map(|c| Unit::Case(c.case.id.clone()).name())
+            .collect();
+        u.extend(
+            (0..procspec_harness::units::block_count(args.sequences))
+                .map(|b| Unit::Block(b).name()),
+        );
+        u
+    } else {
+        args.units.clone()
+    };
+    let interrupted = |i: usize| {
+        let job = &jobs[i];
+        let mut report = skipped(
+            &names[i],
+            &job.start_method,
+            job.protocol,
+            settings.options.seed,
+            "not run: the run was interrupted before this implementation started".into(),
+        );
+        report.recount();
+        report
+    };
+    super::jobs::run_parallel(super::jobs::Parallel {
+        names: names.clone(),
+        units,
+        out: settings.out.clone(),
+        workers,
+        bars: settings.display == Display::Bar,
+        plain: settings.display == Display::Plain,
+        worker_args: &|name, out, units| args.worker_args(root, out, name, units),
+        interrupted: &interrupted,
+    })
+}
+
+/// The units of one implementation's run: the `--unit`s, or every case and
+/// block.
+fn units(args: &RunArgs, cases: &[LoadedCase]) -> Vec<String> {
+    if !args.units.is_empty() {
+        return args.units.clone();
+    }
+    let mut u: Vec<String> = cases
+        .iter()
+        .map(|c| Unit::Case(c.case.id.clone()).name())
+        .collect();
+    u.extend(
+        (0..procspec_harness::units::block_count(args.sequences)).map(|b| Unit::Block(b).name()),
+    );
+    u
+}
+
+/// A run file as a worker wrote it.
+pub(super) fn read_report(path: &Path) -> Result<RunReport> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("the worker wrote no {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not a run report", path.display()))
+}
+
+pub(super) fn write_report(path: &Path, report: &RunReport) -> Result<()> {
+    let json = serde_json::to_string_pretty(report).context("cannot serialise the run report")?;
+    std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The jobs, every configuration checked.
@@ -389,6 +562,8 @@ enum Display {
     Bar,
     /// A line per implementation start and finish on stderr (CI).
     Plain,
+    /// Progress as lines on stdout, for the top-level runner (a worker).
+    Events,
 }
 
 /// A report with no results.
@@ -508,9 +683,7 @@ fn run_job(
     }
     report.recount();
     let path = out.join(format!("{}.json", report.run_info.implementation));
-    let json = serde_json::to_string_pretty(&report).context("cannot serialise the run report")?;
-    std::fs::write(&path, json + "\n")
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    write_report(&path, &report)?;
     let elapsed = began.elapsed();
     if display == Display::Plain && report.run_info.skip_reason.is_none() {
         eprintln!(
@@ -540,6 +713,24 @@ fn with_progress<T>(
 ) -> T {
     let sequences = opts.sequences as u64;
     match display {
+        Display::Events => {
+            let len = cases as u64 + sequences;
+            let (mut done, mut seq) = (0u64, 0u64);
+            super::jobs::progress_line(0, len, "starting");
+            body(&mut |p| match p {
+                Progress::Case { result, of } => {
+                    done += 1;
+                    let m = format!("cases {done}/{of} · {}", result.id);
+                    super::jobs::progress_line(done + seq, len, &m);
+                }
+                Progress::Sequences { .. } => {}
+                Progress::SequencesDone { count, .. } => {
+                    seq += u64::from(count);
+                    let m = format!("cases {done}/{cases} · sequences {seq}/{sequences}");
+                    super::jobs::progress_line(done + seq, len, &m);
+                }
+            })
+        }
         Display::Plain => {
             eprintln!(
                 "procspec: {tag}: running {cases} cases and {sequences} sequences (seed {:#x})",
@@ -569,6 +760,7 @@ fn with_progress<T>(
             bar.set_message(format!("cases 0/{cases}"));
             bar.enable_steady_tick(Duration::from_millis(120));
             let mut done = 0usize;
+            let mut sequences_done = 0u64;
             let result = body(&mut |p| match p {
                 Progress::Case { result, of } => {
                     done += 1;
@@ -577,13 +769,14 @@ fn with_progress<T>(
                 }
                 Progress::Sequences { count } => {
                     bar.set_message(format!(
-                        "cases {done}/{cases} · sequences 0/{count} (the state machine reports when done)"
+                        "cases {done}/{cases} · sequences {sequences_done}/{sequences} (a block of {count} reports when done)"
                     ));
                 }
-                Progress::SequencesDone { run } => {
-                    bar.inc(sequences);
+                Progress::SequencesDone { run, count } => {
+                    bar.inc(u64::from(count));
+                    sequences_done += u64::from(count);
                     bar.set_message(format!(
-                        "cases {done}/{cases} · sequences {sequences}/{sequences} ({run} run, shrinking included)"
+                        "cases {done}/{cases} · sequences {sequences_done}/{sequences} ({run} run in the last block, shrinking included)"
                     ));
                 }
             });

@@ -135,6 +135,19 @@ pub fn wait_readable(fd: std::os::fd::BorrowedFd<'_>, deadline: std::time::Insta
     }
 }
 
+/// Wait until `fd` is readable (a pidfd: the process exited), however long
+/// it takes; unlike [`wait_readable`], a stop request does not cut it short.
+pub fn wait_readable_always(fd: std::os::fd::BorrowedFd<'_>) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    loop {
+        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
+            _ => return,
+        }
+    }
+}
+
 /// Adopt an fd number handed to this process (by fork inheritance or a
 /// spawn's pass_fd) as an owned file.
 pub fn adopt_fd(fd: std::os::fd::RawFd) -> std::fs::File {
@@ -482,6 +495,8 @@ pub fn wait_either(
 /// The identity (device, inode) of what `fd` refers to in this process, or
 /// `None` if `fd` is not open. Comparing identities tells a descriptor that
 /// is still the same object from a number that was closed and reused.
+// dev_t and ino_t are u64 here but not on every platform.
+#[allow(clippy::unnecessary_cast)]
 pub fn fd_identity(fd: std::os::fd::RawFd) -> Option<(u64, u64)> {
     nix::sys::stat::fstat(fd)
         .ok()

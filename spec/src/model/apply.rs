@@ -379,6 +379,17 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
                 "only {p}'s creator holds its release pipe"
             )))
         }
+        Op::SentinelOpen { .. } if !own || !h.started => {
+            return Err(Invalid(
+                "sentinel-open is modelled for a started object at its creator".into(),
+            ))
+        }
+        // The point of close(): the sentinel's descriptor is gone.
+        Op::SentinelOpen { .. } if h.closed => t.ok(Value::Bool(false), "close.releases"),
+        Op::Await { .. } if h.closed => return Err(Invalid(
+            "await on a closed object is not modelled (what it polls decides whether it raises)"
+                .into(),
+        )),
         _ if h.closed => closed_op(t, op),
         Op::Start { .. } => start(t, at, p, h, own),
         Op::Join { timeout_ms, .. } => join(t, p, h, own, life, *timeout_ms)?,
@@ -397,14 +408,7 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
             }
         }
         Op::WaitSentinel { timeout_ms, .. } => wait_sentinel(t, h, own, life, *timeout_ms)?,
-        Op::SentinelOpen { .. } => {
-            if !own || !h.started {
-                return Err(Invalid(
-                    "sentinel-open is modelled for a started object at its creator".into(),
-                ));
-            }
-            t.ok(Value::Bool(true), "sentinel.ready-at-end");
-        }
+        Op::SentinelOpen { .. } => t.ok(Value::Bool(true), "sentinel.ready-at-end"),
         Op::Await {
             until, timeout_ms, ..
         } => await_end(t, p, h, own, life, *until, *timeout_ms)?,
@@ -426,8 +430,6 @@ fn closed_op(t: &mut Builder, op: &Op) {
             t.err(ErrorKind::Closed, "close.idempotent");
         }
         Op::Release { .. } => t.arm(Expect::Is(Outcome::NONE), None, t.world.clone()),
-        // The point of close(): the sentinel's descriptor is gone.
-        Op::SentinelOpen { .. } => t.ok(Value::Bool(false), "close.releases"),
         _ => t.err(ErrorKind::Closed, "close.then-raises"),
     }
 }
