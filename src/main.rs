@@ -11,6 +11,7 @@
 #![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 
 mod cmd;
+mod embedded;
 mod summary;
 
 use clap::{Parser, Subcommand};
@@ -34,7 +35,8 @@ Exit status: 0 when every result matches its expectation, 1 when some do not \
 Start with:  procspec run --all   (then open reports/latest/index.html)")]
 struct Cli {
     /// The repository root (the directory with cases/ and spec/clauses.toml).
-    /// Default: found by walking up from the current directory.
+    /// Default: found by walking up from the current directory, else the
+    /// files built into this binary.
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<PathBuf>,
 

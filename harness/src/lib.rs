@@ -29,6 +29,7 @@ pub mod check;
 pub mod error;
 pub mod expectations;
 pub mod guard;
+pub mod lifecycle;
 pub mod machine;
 pub mod reference_adapter;
 pub mod remote;

@@ -36,12 +36,14 @@ use std::time::{Duration, Instant};
 /// An implementation that is not present here (no interpreter, a failing
 /// probe) is written as skipped, with the reason.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which").required(true).args(["impls", "adapter", "all"])))]
+#[command(group(ArgGroup::new("which").required(true).args(["impls", "adapter", "all", "process_class"])))]
+#[command(group(ArgGroup::new("adhoc").args(["adapter", "process_class"])))]
 #[command(after_help = "\
 Examples:
   procspec run --impl cpython-fork --sequences 16
   procspec run --all
   procspec run --adapter 'python3 fixtures/python/procspec_adapter.py --start-method spawn'
+  procspec run --process-class mylib:Worker --python python3.12 --start-method spawn
 
 Exit status: 0 when every result matches its expectation (pass, expected-fail, \
 precondition-failed, skip), 1 otherwise or when an adapter could not start, 2 for \
@@ -62,15 +64,21 @@ pub struct RunArgs {
     all: bool,
 
     /// The name of an --adapter run, and of its OUT/<name>.json
-    /// [default: from the adapter's hello, <implementation>-<start method>].
-    #[arg(long, requires = "adapter", value_name = "NAME")]
+    /// [default: from the adapter's hello, <implementation>-<start method>]
+    /// (of a --process-class run: NAME-<start method>).
+    #[arg(long, requires = "adhoc", value_name = "NAME")]
     name: Option<String>,
 
-    /// The expectation file (known divergences) of an --adapter run.
-    #[arg(long, requires = "adapter", value_name = "FILE")]
+    /// The expectation file (known divergences) of an --adapter or
+    /// --process-class run.
+    #[arg(long, requires = "adhoc", value_name = "FILE")]
     expectations: Option<PathBuf>,
 
-    /// Where run files and the report go [default: <root>/reports/latest].
+    #[command(flatten)]
+    python: super::python::PythonArgs,
+
+    /// Where run files and the report go [default: <root>/reports/latest;
+    /// outside a checkout, ./procspec-reports].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 
@@ -212,10 +220,13 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
         None => repository_cases,
     };
     let jobs = plan(&root, args, &known)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join("reports/latest"));
+    let out = args.out.clone().unwrap_or_else(|| {
+        if crate::embedded::is_embedded(&root) {
+            PathBuf::from("procspec-reports")
+        } else {
+            root.join("reports/latest")
+        }
+    });
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output directory {}", out.display()))?;
 
@@ -380,6 +391,30 @@ pub(super) fn write_report(path: &Path, report: &RunReport) -> Result<()> {
 
 /// The jobs, every configuration checked.
 fn plan(root: &Path, args: &RunArgs, known: &[String]) -> Result<Vec<Job>> {
+    if args.python.process_class.is_some() {
+        if let Some(n) = &args.name {
+            check_name(n)?;
+        }
+        let jobs = super::python::jobs(root, &args.python, args.name.as_deref())?;
+        return jobs
+            .into_iter()
+            .map(|j| {
+                // --expectations, else those of the tracked implementation
+                // the class's lifecycle comes from.
+                let expectations = match args.expectations.as_ref().or(j.inherited.as_ref()) {
+                    Some(p) => load_expectations(p, known)?,
+                    None => Expectations::default(),
+                };
+                Ok(Job {
+                    name: Some(j.name),
+                    start_method: j.start_method,
+                    protocol: PROTOCOL as u32,
+                    target: Target::Command(j.command),
+                    expectations,
+                })
+            })
+            .collect();
+    }
     if let Some(line) = &args.adapter {
         let cmd = RemoteCommand::parse(line).map_err(|e| anyhow!("--adapter {line:?}: {e}"))?;
         let expectations = match &args.expectations {

@@ -11,6 +11,7 @@ mod executor;
 mod link;
 mod targets;
 
+pub use executor::map_kind;
 pub use targets::register_targets;
 
 use crate::adapter::{Adapter, AdapterFailure, AdapterInfo, Observed};
