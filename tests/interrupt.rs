@@ -15,6 +15,8 @@
 //! (`--jobs 2`): killing the top-level runner must still leave nothing of
 //! the workers, their watchdogs or their trees.
 
+#![allow(unsafe_code)] // a test that makes raw syscalls; each block has its // SAFETY:
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;

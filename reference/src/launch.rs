@@ -9,36 +9,8 @@ use std::os::fd::RawFd;
 use crate::context::{self, ChildIdentity};
 use crate::error::Result;
 use crate::popen::Popen;
+pub use crate::start_method::StartMethod;
 use crate::target::Body;
-
-/// How a child process is created.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartMethod {
-    /// `fork()`: the child is a copy of the parent and runs the target
-    /// straight away. Fast; see the crate docs for multithreaded parents.
-    Fork,
-    /// `fork()` + `execve()` of the current executable, which calls
-    /// [`init`](crate::init) and receives the target by name.
-    Spawn,
-}
-
-impl StartMethod {
-    pub(crate) fn code(self) -> u8 {
-        match self {
-            StartMethod::Fork => 0,
-            StartMethod::Spawn => 1,
-        }
-    }
-
-    pub(crate) fn from_code(c: u8) -> StartMethod {
-        if c == 1 {
-            StartMethod::Spawn
-        } else {
-            StartMethod::Fork
-        }
-    }
-}
 
 /// Sets the default start method for new `Process` objects of this process
 /// (children inherit it). Initially [`StartMethod::Fork`].
@@ -56,12 +28,4 @@ pub(crate) trait Launcher {
     /// Starts a child that becomes `who` and runs `body`; `pass_fds` are
     /// descriptors that must stay open at the same numbers in the child.
     fn launch(&self, who: ChildIdentity, body: Body, pass_fds: &[RawFd]) -> Result<Popen>;
-}
-
-/// The launcher for `m`.
-pub(crate) fn launcher(m: StartMethod) -> &'static dyn Launcher {
-    match m {
-        StartMethod::Fork => &crate::fork::ForkLauncher,
-        StartMethod::Spawn => &crate::spawn::SpawnLauncher,
-    }
 }

@@ -17,9 +17,10 @@ use crate::authkey::SpawningGuard;
 use crate::context::{self, ChildIdentity};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exit;
-use crate::launch::{Launcher, StartMethod};
+use crate::launch::Launcher;
 use crate::popen::{Popen, SentinelPrep};
 use crate::registry;
+use crate::start_method::StartMethod;
 use crate::sys;
 use crate::target::Body;
 

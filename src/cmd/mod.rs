@@ -12,7 +12,7 @@ pub mod serve;
 
 use anyhow::{anyhow, bail, Context, Result};
 use procspec_harness::cases::{load_cases, LoadedCase};
-use procspec_harness::impls::{load_impls, ImplSpec};
+use procspec_runner::impls::{load_impls, ImplSpec};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

@@ -7,17 +7,18 @@
 //! case files, implementation and expectation files, unknown case ids in
 //! expectations): a configuration error exits 2 without running anything.
 
-use crate::summary;
+use crate::summary::{self, Finished};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use procspec_harness::cases::LoadedCase;
 use procspec_harness::expectations::Expectations;
-use procspec_harness::impls::{ImplKind, Resolved};
 use procspec_harness::remote::{RemoteAdapter, RemoteCommand, PROTOCOL};
 use procspec_harness::run::{run_implementation, Progress, RunOptions};
 use procspec_harness::units::{Selection, Unit};
 use procspec_harness::{Adapter, AdapterFailure};
+use procspec_reference::StartMethod;
+use procspec_runner::impls::{Launch, Resolved};
 use procspec_spec::results::{LeakCounts, RunInfo, RunReport};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -207,20 +208,6 @@ struct Job {
     protocol: u32,
     target: Target,
     expectations: Expectations,
-}
-
-/// How one run ended.
-pub struct Finished {
-    /// The report, as written.
-    pub report: RunReport,
-    /// Where it was written.
-    pub path: PathBuf,
-    /// How long it took.
-    pub elapsed: Duration,
-    /// The adapter could not start: the run is skipped, and that is a failure.
-    pub broken: bool,
-    /// Things to tell people.
-    pub notes: Vec<String>,
 }
 
 /// `procspec run`.
@@ -494,10 +481,9 @@ fn plan(root: &Path, args: &RunArgs, known: &[String]) -> Result<Vec<Job>> {
         jobs.push(Job {
             name: Some(spec.name.clone()),
             start_method: spec.start_method.clone(),
-            protocol: match spec.kind {
-                ImplKind::Reference => 0,
-                ImplKind::Remote => PROTOCOL as u32,
-            },
+            // Every implementation, the reference included, is an adapter
+            // process speaking the protocol.
+            protocol: PROTOCOL as u32,
             target,
             expectations,
         });
@@ -593,14 +579,41 @@ fn skipped(name: &str, start_method: &str, protocol: u32, seed: u64, reason: Str
     }
 }
 
+/// Start an implementation: always an adapter process, so that the
+/// runner's process runs no implementation code and has no child but
+/// adapters, each leading its own process group (`tests/cli.rs` checks).
 fn start(target: &Target, deadline: Duration) -> Result<Box<dyn Adapter>, AdapterFailure> {
-    match target {
-        Target::Present(r) => r.start(deadline),
-        Target::Command(cmd) => Ok(Box::new(
-            RemoteAdapter::start(cmd.clone(), deadline)?.with_op_deadline(deadline),
-        )),
+    let cmd = match target {
+        Target::Present(Resolved {
+            launch: Launch::Reference(method),
+            ..
+        }) => reference_server(*method)?,
+        Target::Present(Resolved {
+            launch: Launch::Remote(cmd),
+            ..
+        })
+        | Target::Command(cmd) => cmd.clone(),
         Target::Absent(_) => unreachable!("an absent implementation is not started"),
-    }
+    };
+    Ok(Box::new(
+        RemoteAdapter::start(cmd, deadline)?.with_op_deadline(deadline),
+    ))
+}
+
+/// The reference as an adapter process: this binary's `serve-reference`.
+fn reference_server(method: StartMethod) -> Result<RemoteCommand, AdapterFailure> {
+    let exe = std::env::current_exe().map_err(|e| AdapterFailure::Crash {
+        message: format!("cannot find this program to serve the reference: {e}"),
+    })?;
+    let method = if method == StartMethod::Spawn {
+        "spawn"
+    } else {
+        "fork"
+    };
+    Ok(RemoteCommand::new(exe.to_string_lossy().into_owned())
+        .arg("serve-reference")
+        .arg("--start-method")
+        .arg(method))
 }
 
 /// How every job runs.
@@ -744,11 +757,11 @@ fn with_progress<T>(
             body(&mut |_| {})
         }
         Display::Bar => {
-            // Hidden until it knows where to draw: a first frame drawn on
-            // descriptor 2 before the swap would be left stranded.
+            // Only the runner writes to the terminal: every adapter's
+            // stderr (and its children's) is a pipe the runner drains.
             let bar = ProgressBar::with_draw_target(
                 Some(cases as u64 + sequences),
-                ProgressDrawTarget::hidden(),
+                ProgressDrawTarget::stderr(),
             );
             bar.set_style(
                 ProgressStyle::with_template(
@@ -758,10 +771,6 @@ fn with_progress<T>(
                 .progress_chars("=> "),
             );
             bar.set_prefix(tag.to_string());
-            let above = crate::stderr_above_bar::StderrAboveBar::start(&bar);
-            if above.is_none() {
-                bar.set_draw_target(ProgressDrawTarget::stderr());
-            }
             bar.set_message(format!("cases 0/{cases}"));
             bar.enable_steady_tick(Duration::from_millis(120));
             let mut done = 0usize;
@@ -785,7 +794,6 @@ fn with_progress<T>(
                     ));
                 }
             });
-            drop(above);
             bar.finish_and_clear();
             result
         }

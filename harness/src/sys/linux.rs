@@ -180,6 +180,36 @@ pub fn kill_group(pgid: u32, signal: i32) {
     }
 }
 
+/// This process's children (zombies included), from
+/// `/proc/self/task/*/children`: no scan of every process.
+pub fn own_children() -> Vec<u32> {
+    let Ok(tasks) = fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    let mut out: Vec<u32> = tasks
+        .filter_map(|t| fs::read_to_string(t.ok()?.path().join("children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The process group of `pid`, from `/proc`; `None` if it is gone.
+pub fn group_of(pid: u32) -> Option<u32> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name: state, ppid, pgrp.
+    text[text.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
 /// Members of process group `pgid`, zombies included, from `/proc`.
 pub fn group_members(pgid: u32) -> Vec<ProcStat> {
     let Ok(dir) = fs::read_dir("/proc") else {
@@ -352,11 +382,15 @@ pub fn stop_requested() -> bool {
 
 /// Fork. `Ok(None)` in the child, `Ok(Some(pid))` in the parent.
 ///
+/// # Safety
+///
 /// Only call while the process has a single thread: the child runs on with
-/// a copy of this thread alone.
-pub fn fork_single_threaded() -> std::io::Result<Option<u32>> {
-    // SAFETY: callers fork before any other thread exists, so the child
-    // inherits no lock held by a thread that is not there.
+/// a copy of this thread alone, and a lock another thread held would stay
+/// held in it forever.
+pub unsafe fn fork_single_threaded() -> std::io::Result<Option<u32>> {
+    // SAFETY: callers fork before any other thread exists (this function's
+    // contract), so the child inherits no lock held by a thread that is not
+    // there.
     match unsafe { libc::fork() } {
         -1 => Err(std::io::Error::last_os_error()),
         0 => Ok(None),
@@ -369,58 +403,6 @@ pub fn own_process_group() {
     // SAFETY: setpgid(0, 0) only changes this process's group.
     unsafe {
         libc::setpgid(0, 0);
-    }
-}
-
-/// Make `pid` (a child just forked) the leader of a process group of its
-/// own, from the parent's side: the group exists when this returns, even
-/// if the child has not run yet (the shell's idiom: both sides call it).
-pub fn make_group_leader(pid: u32) {
-    // SAFETY: setpgid on our own child; plain integers.
-    unsafe {
-        libc::setpgid(pid as libc::pid_t, pid as libc::pid_t);
-    }
-}
-
-/// The process group every child forked by the runner joins, and the
-/// runner's pid (0 until [`fork_children_into_group`] is called).
-static FORK_GROUP: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-static FORK_PARENT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-
-extern "C" fn join_fork_group_in_child() {
-    use std::sync::atomic::Ordering::Relaxed;
-    let group = FORK_GROUP.load(Relaxed);
-    // SAFETY: getpgrp, setpgid, getppid and _exit are async-signal-safe,
-    // which is all a fork child of a multithreaded process may call.
-    unsafe {
-        // Forks of processes already in the group inherit it.
-        if group == 0 || libc::getpgrp() == group {
-            return;
-        }
-        if libc::setpgid(0, group) != 0 {
-            // The group is gone with the watchdog: nothing to join.
-            return;
-        }
-        // The runner died between the fork and the join, so the watchdog
-        // may already have killed the group: this child must not run on.
-        if libc::getppid() != FORK_PARENT.load(Relaxed) {
-            libc::_exit(1);
-        }
-    }
-}
-
-/// Every child this process forks from now on joins process group `group`
-/// (the watchdog's) before it runs any code of its own, so the watchdog
-/// can kill it from the instant it exists. Its descendants inherit the
-/// group. (`pthread_atfork` fails only for lack of memory.)
-pub fn fork_children_into_group(group: u32) {
-    use std::sync::atomic::Ordering::Relaxed;
-    FORK_PARENT.store(libc::pid_t::try_from(getpid()).unwrap_or(0), Relaxed);
-    FORK_GROUP.store(libc::pid_t::try_from(group).unwrap_or(0), Relaxed);
-    // SAFETY: registers a child-side fork handler that calls only
-    // async-signal-safe functions (above).
-    unsafe {
-        libc::pthread_atfork(None, None, Some(join_fork_group_in_child));
     }
 }
 
