@@ -269,7 +269,12 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
             }
         }
         return Ok(ExitCode::SUCCESS);
-    } else if workers > 1 && args.adapter.is_none() && (total > 1 || units(args, &cases).len() > 1)
+    } else if workers > 1
+        && args.adapter.is_none()
+        // Workers re-run tracked implementations by name (`worker_args`);
+        // a --process-class run's jobs are built here, so they run here.
+        && args.python.process_class.is_none()
+        && (total > 1 || units(args, &cases).len() > 1)
     {
         finished = in_workers(&root, args, jobs, &settings, workers, &cases)?;
     } else {
