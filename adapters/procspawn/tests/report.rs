@@ -25,6 +25,8 @@ fn committed_report_is_current() {
         seed: 0x5eed,
         max_steps: 32,
         regressions: None,
+        stall_threshold: procspec_harness::breaker::DEFAULT_THRESHOLD,
+        selection: procspec_harness::units::Selection::all(),
         expectations: Expectations::load(&here.join("expectations.toml"))
             .unwrap_or_else(|e| panic!("{e}")),
     };
