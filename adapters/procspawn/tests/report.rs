@@ -29,8 +29,6 @@ fn committed_report_is_current() {
         selection: procspec_harness::units::Selection::all(),
         expectations: Expectations::load(&here.join("expectations.toml"))
             .unwrap_or_else(|e| panic!("{e}")),
-        stall_threshold: 0,
-        selection: procspec_harness::units::Selection::all(),
     };
     let mut host = Host::new(procspec_procspawn::Procspawn);
     let (mut report, _) = run_implementation(&mut host, &cases, &options, &mut |_| {});
