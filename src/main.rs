@@ -6,10 +6,14 @@
 //! Exit codes: 0 every result matches its expectation, 1 some do not (or an
 //! adapter could not start), 2 usage or configuration errors.
 
+// The doc comments of the argument structs are clap's help text, written
+// for a terminal (`OUT/<name>.json`, `[CLAUSE]`), not rustdoc markup.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
+
 #[cfg(unix)]
 mod cmd;
 #[cfg(unix)]
-mod stderr_above_bar;
+mod embedded;
 #[cfg(unix)]
 mod summary;
 
@@ -38,7 +42,8 @@ Exit status: 0 when every result matches its expectation, 1 when some do not \
 Start with:  procspec run --all   (then open reports/latest/index.html)")]
 struct Cli {
     /// The repository root (the directory with cases/ and spec/clauses.toml).
-    /// Default: found by walking up from the current directory.
+    /// Default: found by walking up from the current directory, else the
+    /// files built into this binary.
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<PathBuf>,
 
@@ -59,17 +64,16 @@ enum Command {
 
 #[cfg(unix)]
 fn main() -> ExitCode {
-    // Spawned reference children re-execute this binary: they must find
-    // their targets and branch off here, before anything else happens.
-    procspec_harness::reference_adapter::register_targets();
-    procspec_reference::init();
-
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Run(a) => {
             // Before any thread exists: the watchdog is forked, and kills
             // what the run started if this process is killed.
-            if let Err(e) = procspec_harness::watchdog::start() {
+            // SAFETY: nothing has started a thread yet (clap parses on this
+            // thread).
+            #[allow(unsafe_code)]
+            let watchdog = unsafe { procspec_harness::watchdog::start() };
+            if let Err(e) = watchdog {
                 eprintln!("procspec: warning: no watchdog ({e}): a killed run may leave processes");
             }
             procspec_harness::watchdog::install_stop_handlers();

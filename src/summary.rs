@@ -3,9 +3,24 @@
 //! table when several ran.
 
 use crate::cmd::one_line;
-use crate::cmd::run::Finished;
 use procspec_spec::results::{RunReport, Status};
 use std::fmt::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How one run ended.
+pub struct Finished {
+    /// The report, as written.
+    pub report: RunReport,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// The adapter could not start: the run is skipped, and that is a failure.
+    pub broken: bool,
+    /// Things to tell people.
+    pub notes: Vec<String>,
+}
 
 /// The most failures listed for one implementation.
 const MAX_LISTED: usize = 15;

@@ -65,6 +65,14 @@ fn committed_index_renders_from_the_committed_runs() {
             std::fs::copy(e.path(), tmp.path().join(e.file_name())).unwrap();
         }
     }
+    // The mutation score the report shows (kill matrix, cargo-mutants).
+    let mutation = committed().join("mutation");
+    if mutation.is_dir() {
+        std::fs::create_dir_all(tmp.path().join("mutation")).unwrap();
+        for e in std::fs::read_dir(&mutation).unwrap().flatten() {
+            std::fs::copy(e.path(), tmp.path().join("mutation").join(e.file_name())).unwrap();
+        }
+    }
     Command::cargo_bin("procspec")
         .unwrap()
         .current_dir(root())

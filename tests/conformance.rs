@@ -58,7 +58,7 @@ fn main() {
     let args = Arguments::from_args();
     let root = root();
     let impls: Vec<String> = match env_or("PROCSPEC_CONFORMANCE_IMPLS", "reference-fork").as_str() {
-        "all" => procspec_harness::impls::load_impls(&root.join("fixtures/impls"))
+        "all" => procspec_runner::impls::load_impls(&root.join("fixtures/impls"))
             .expect("fixtures/impls")
             .into_iter()
             .map(|i| i.name)

@@ -17,6 +17,7 @@
 //!
 //! Linux only: the test process becomes a child subreaper (`prctl`).
 #![cfg(target_os = "linux")]
+#![allow(unsafe_code)] // a test that makes raw syscalls; each block has its // SAFETY:
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

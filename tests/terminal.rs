@@ -1,11 +1,14 @@
-//! On a terminal `procspec run` draws a progress bar; what the children of
-//! the in-process reference adapter print to stderr (a raising target's
-//! panic) must appear above it in whole lines, not written under the bar
-//! (which leaves stranded copies of the bar on the screen).
-//! The runner's stderr is a pseudo-terminal here, read to the end.
+//! On a terminal `procspec run` draws a progress bar; what an
+//! implementation's children print to stderr (a raising target's panic)
+//! must never be written under the bar (which leaves stranded copies of
+//! the bar on the screen). Every implementation is an adapter process whose
+//! stderr (inherited by its children) is a pipe the runner drains, so none
+//! of it reaches the terminal. The runner's stderr is a pseudo-terminal
+//! here, read to the end.
 //!
 //! Unix only: a pseudo-terminal (openpty).
 #![cfg(unix)]
+#![allow(unsafe_code)] // a test that makes raw syscalls; each block has its // SAFETY:
 
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -110,7 +113,7 @@ fn screen_rows(raw: &[u8], width: usize) -> Vec<String> {
 }
 
 #[test]
-fn child_stderr_goes_above_the_progress_bar_in_whole_lines() {
+fn child_stderr_never_breaks_the_progress_bar() {
     let cases = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::create_dir(cases.path().join("exitcode")).unwrap();
@@ -162,18 +165,11 @@ fn child_stderr_goes_above_the_progress_bar_in_whole_lines() {
         !lines.iter().any(|l| l.contains("reference-fork [")),
         "a stranded progress bar: {shown}"
     );
-    // The raising target's panic: the `Process <name>:` header and the
-    // panic message, each a line of its own.
+    // The raising target's panic went to the adapter's stderr pipe.
     assert!(
-        lines
+        !lines
             .iter()
-            .any(|l| l.starts_with("Process Process-") && l.ends_with(':')),
-        "the panic header is not a line of its own: {shown}"
-    );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("thread '") && l.contains("panicked at")),
-        "the panic message is not a line of its own: {shown}"
+            .any(|l| l.contains("Process Process-") || l.contains("panicked at")),
+        "a child's stderr reached the terminal: {shown}"
     );
 }

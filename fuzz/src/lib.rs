@@ -7,9 +7,11 @@
 //!
 //! - `protocol_decoder`: a line from an adapter, through every parse
 //!   function of the wire protocol (hello, result, reset-done, for several
-//!   request ids) and the quoting of lines into messages. An accepted answer
-//!   really is a JSON object of the right type for the right id; a quote is
-//!   short and free of control characters; a rejection has a message.
+//!   request ids), the server side's request decoder, and the quoting of
+//!   lines into messages. An accepted answer really is a JSON object of the
+//!   right type for the right id; an accepted request encodes back to a
+//!   line that decodes to it; a quote is short and free of control
+//!   characters; a rejection has a message.
 //! - `case_file`: the bytes (lossy UTF-8) as a case file: `parse_case`, then
 //!   `Case::validate`. Errors name the file and a line inside it (a line
 //!   whenever the text is not even TOML); an accepted case cites known
@@ -30,18 +32,7 @@ use procspec_spec::SpecError;
 use serde_json::Value;
 use std::path::Path;
 
-/// The wire protocol's decoder, compiled from the harness's own source: the
-/// module is private to `procspec-harness` (`remote::wire`), and this way
-/// the fuzzer runs exactly the code the runner runs, with no hook added to
-/// the harness. Its one crate-level import is [`adapter`] below.
-#[allow(dead_code)]
-#[path = "../../harness/src/remote/wire.rs"]
-mod wire;
-
-/// What `wire.rs` imports as `crate::adapter`.
-mod adapter {
-    pub use procspec_harness::adapter::{NativeError, Observed};
-}
+use procspec_protocol as wire;
 
 /// The longest error message accepted, in characters.
 pub const MAX_MESSAGE: usize = 2048;
@@ -157,6 +148,15 @@ pub fn protocol_decoder(data: &[u8]) {
             Err(wire::Rejection::Broken(m)) => message("reset-done", &m),
         }
     }
+
+    match wire::parse_request(data) {
+        Ok(request) => {
+            let line = request.line().expect("an accepted request encodes");
+            let again = wire::parse_request(line.as_bytes()).expect("its line decodes");
+            assert_eq!(again, request);
+        }
+        Err(refused) => message("request", &refused.message),
+    }
 }
 
 // ---- input files
@@ -216,7 +216,11 @@ pub fn case_file(data: &[u8]) {
             );
         }
         // What a case says is what the adapter is asked.
-        let line = wire::op_line(1, &s.step)
+        let line = wire::Request::Op {
+            id: 1,
+            step: s.step.clone(),
+        }
+        .line()
             .unwrap_or_else(|e| panic!("step `{}` cannot be sent: {e}", s.step));
         let sent: Value = serde_json::from_str(&line).expect("an op line is JSON");
         let back: Step = serde_json::from_value(sent["step"].clone())
@@ -286,7 +290,7 @@ pub const IMPL_PATH: &str = "fixtures/impls/fuzz-impl.toml";
 pub fn impl_file(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let text = text.as_ref();
-    match procspec_harness::impls::parse_impl(text, Path::new(IMPL_PATH), "fuzz-impl") {
+    match procspec_runner::impls::parse_impl(text, Path::new(IMPL_PATH), "fuzz-impl") {
         Ok(spec) => {
             assert_eq!(spec.name, "fuzz-impl");
             assert!(!spec.description.trim().is_empty());

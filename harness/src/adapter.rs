@@ -6,7 +6,7 @@
 //! other languages speak the wire protocol of `spec/INTERPRETING.md`
 //! through [`crate::remote::RemoteAdapter`].
 
-use procspec_spec::vocab::{Capability, Outcome, Step};
+use procspec_spec::vocab::{Capability, Step};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -41,45 +41,7 @@ impl AdapterInfo {
     }
 }
 
-/// A native error, kept for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NativeError {
-    /// The native type (`AssertionError`, `NotParent`, ...).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Its message.
-    pub message: String,
-}
-
-/// What an op did, as the adapter saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Observed {
-    /// The abstract outcome.
-    pub outcome: Outcome,
-    /// The native error behind an `Err` outcome, if known.
-    pub native: Option<NativeError>,
-    /// How long the call took, measured by the adapter around it on a
-    /// monotonic clock (`None`: not measured; the checker then measures
-    /// the round trip itself).
-    pub elapsed: Option<Duration>,
-}
-
-impl Observed {
-    /// An outcome with no native detail.
-    pub fn plain(outcome: Outcome) -> Observed {
-        Observed {
-            outcome,
-            native: None,
-            elapsed: None,
-        }
-    }
-
-    /// This observation, timed.
-    pub fn timed(mut self, elapsed: Duration) -> Observed {
-        self.elapsed = Some(elapsed);
-        self
-    }
-}
+pub use procspec_protocol::{NativeError, Observed};
 
 /// An op that did not produce an outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,10 +2,10 @@
 //! adapter, under the leak guard.
 
 use crate::adapter::Adapter;
-use crate::check::{Checker, Coverage, Stop};
-use crate::guard::LeakGuard;
+use crate::check::Coverage;
+use crate::session::{Flow, Session};
 use procspec_spec::case::{parse_case, Case};
-use procspec_spec::results::{Blame, CaseResult, ResultKind, Status};
+use procspec_spec::results::{CaseResult, ResultKind, Status};
 use procspec_spec::vocab::Capability;
 use procspec_spec::SpecError;
 use std::path::{Path, PathBuf};
@@ -104,101 +104,13 @@ pub fn run_case<A: Adapter + ?Sized>(
         result.message = Some(format!("the implementation lacks {missing:?}"));
         return (result, Coverage::default(), crate::guard::Leaks::default());
     }
-    let guard = begin(adapter);
     let inherit = adapter.info().has(Capability::InheritHandles);
-    let (stop, records, coverage) = {
-        let mut checker = Checker::new(adapter, inherit);
-        let mut stop = None;
-        for s in &case.steps {
-            if let Err(e) = checker.step(&s.step, s.expect.as_ref()) {
-                stop = Some(e);
-                break;
-            }
+    let mut session = Session::begin(adapter, inherit);
+    for s in &case.steps {
+        if session.step(&s.step, s.expect.as_ref()) == Flow::Stopped {
+            break;
         }
-        (
-            stop,
-            std::mem::take(&mut checker.records),
-            checker.coverage.clone(),
-        )
-    };
-    result.ops = records;
-    if let Some(stop) = stop {
-        apply_stop(&mut result, stop);
     }
-    let leaks = finish(adapter, &guard, &mut result);
+    let (coverage, leaks) = session.finish(&mut result);
     (result, coverage, leaks)
-}
-
-/// Record why a run of steps stopped.
-pub fn apply_stop(result: &mut CaseResult, stop: Stop) {
-    match stop {
-        Stop::Mismatch(m) => {
-            result.status = Status::Fail;
-            // Root first, then the observing op's clause.
-            let mut clauses = Vec::new();
-            if let Some(root) = &m.root {
-                clauses.push(root.clause.clone());
-            }
-            if !clauses.contains(&m.clause) {
-                clauses.push(m.clause.clone());
-            }
-            result.root = Some(m.root.clone().unwrap_or(Blame {
-                clause: m.clause.clone(),
-                step: m.step,
-            }));
-            result.observer = Some(Blame {
-                clause: m.clause,
-                step: m.step,
-            });
-            result.clauses = clauses;
-            result.expected = m.expected;
-            result.observed = Some(m.observed);
-            result.message = Some(m.message);
-        }
-        Stop::Adapter(f) => {
-            result.status = match f {
-                crate::AdapterFailure::Timeout { .. } => Status::Timeout,
-                crate::AdapterFailure::Crash { .. } => Status::Crash,
-            };
-            result.message = Some(f.to_string());
-        }
-        Stop::Invalid(m) => {
-            result.status = Status::Crash;
-            result.message = Some(format!("the model cannot run this step: {m}"));
-        }
-    }
-}
-
-/// Start a case or sequence: reset the adapter (which brings a discarded
-/// adapter back to life, so its own pipes are not counted) and only then
-/// take the leak guard's baseline.
-pub fn begin<A: Adapter + ?Sized>(adapter: &mut A) -> LeakGuard {
-    let _ = adapter.reset();
-    LeakGuard::start()
-}
-
-/// Reset the adapter and check for leaks: a leak fails the result.
-pub fn finish<A: Adapter + ?Sized>(
-    adapter: &mut A,
-    guard: &LeakGuard,
-    result: &mut CaseResult,
-) -> crate::guard::Leaks {
-    if let Err(e) = adapter.reset() {
-        if result.status == Status::Pass {
-            result.status = Status::Crash;
-            result.message = Some(format!("reset failed: {e}"));
-        }
-    }
-    let leaks = guard.finish(&adapter.own_pids());
-    if !leaks.is_empty() {
-        // What the guard could not reap belongs to the adapter's processes:
-        // discard the adapter so the next case starts clean.
-        adapter.discard();
-        crate::guard::kill_descendants_except(&adapter.own_pids());
-    }
-    if !leaks.is_empty() && result.status == Status::Pass {
-        result.status = Status::Fail;
-        result.message = Some(leaks.describe());
-    }
-    leaks
 }

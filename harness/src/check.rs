@@ -9,6 +9,10 @@
 //! probe (`is_alive`) confirms the failure changed nothing
 //! (`error.no-effect`).
 
+// A `Stop` is made at most once per run of steps, never in a loop: its
+// size does not matter.
+#![allow(clippy::result_large_err)]
+
 use crate::adapter::{Adapter, AdapterFailure, Observed};
 use procspec_spec::model::{self, Arm, Life, World};
 use procspec_spec::results::{Blame, StepRecord};
@@ -18,6 +22,25 @@ use std::time::{Duration, Instant};
 
 /// The clause a no-effect probe checks.
 pub const NO_EFFECT: &str = "error.no-effect";
+
+/// The clauses `arms` (a step's transition) may exercise: see
+/// [`crate::machine::exercised_clauses`].
+pub fn clauses_of(arms: &[Arm]) -> BTreeSet<&'static str> {
+    let mut out: BTreeSet<&'static str> = arms.iter().filter_map(|a| a.clause).collect();
+    if arms.iter().any(|a| a.expect.is_err()) {
+        out.insert(NO_EFFECT);
+    }
+    out
+}
+
+/// Whether a step with the transition `arms` would exercise a clause of
+/// `avoid` (the state machine then skips it).
+pub fn avoids(avoid: &[String], arms: &[Arm]) -> bool {
+    !avoid.is_empty()
+        && clauses_of(arms)
+            .iter()
+            .any(|c| avoid.iter().any(|a| a == c))
+}
 
 /// How much later than its upper time bound an op may return (a join's
 /// timeout, a wait's deadline): generous, because a loaded CI machine
@@ -138,9 +161,31 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         model::transition(&self.world, step).is_ok()
     }
 
+    /// What the model allows for `step` in the world reached, or why it
+    /// cannot run there.
+    pub fn transition(&self, step: &Step) -> Result<Vec<Arm>, Stop> {
+        model::transition(&self.world, step).map_err(|e| Stop::Invalid(e.0))
+    }
+
+    /// Give the adapter back, with the steps run and what they exercised.
+    pub fn into_parts(self) -> (&'a mut A, Vec<StepRecord>, Coverage) {
+        (self.adapter, self.records, self.coverage)
+    }
+
     /// Run one step; `expect` is a case's stated outcome, if any.
     pub fn step(&mut self, step: &Step, expect: Option<&Outcome>) -> Result<(), Stop> {
-        let arms = model::transition(&self.world, step).map_err(|e| Stop::Invalid(e.0))?;
+        let arms = self.transition(step)?;
+        self.step_with(step, &arms, expect)
+    }
+
+    /// Run one step whose transition in the world reached is `arms`
+    /// (from [`Checker::transition`]: the model is asked once a step).
+    pub fn step_with(
+        &mut self,
+        step: &Step,
+        arms: &[Arm],
+        expect: Option<&Outcome>,
+    ) -> Result<(), Stop> {
         let before = step
             .op
             .subject()
@@ -155,8 +200,8 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         } else {
             self.timed_apply(step)?
         };
-        self.records.push(record(step, &observed, &arms));
-        let arm = self.judge(step, &arms, &observed, None, index)?;
+        self.records.push(record(step, &observed, arms));
+        let arm = self.judge(step, arms, &observed, None, index)?;
         if let Some(e) = expect {
             if *e != observed.outcome {
                 return Err(Stop::Mismatch(Box::new(Mismatch {
@@ -174,7 +219,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             step.op.name().to_string(),
             observed.outcome.to_string(),
         ));
-        if model::discriminates(&arms) {
+        if model::discriminates(arms) {
             // The arm's clause, what it implies, and the clauses behind
             // the facts this observation read.
             let facts = model::facts_read(&self.world, step);

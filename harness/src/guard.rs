@@ -132,6 +132,20 @@ pub fn kill_pids(pids: &[u32]) {
     }
 }
 
+/// Wait until each of `pids` has ended (its pidfd is readable: a zombie
+/// or gone), up to `deadline`. After [`kill_pids`] this makes the kill
+/// synchronous, also for processes that are not our children (orphans
+/// reparented to a subreaper elsewhere, which reaps them as soon as they
+/// end): whoever looks next sees them dead.
+pub fn wait_ended(pids: &[u32], deadline: std::time::Instant) {
+    use std::os::fd::AsFd;
+    for &pid in pids {
+        if let Ok(fd) = sys::pidfd_open(pid) {
+            sys::wait_readable(fd.as_fd(), deadline);
+        }
+    }
+}
+
 /// Reap those of `pids` that are (or are about to be) the runner's own
 /// children: orphans reparented to the subreaper.
 pub fn reap_zombies_among(pids: &[u32]) {

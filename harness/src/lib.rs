@@ -4,14 +4,16 @@
 //! outcome to the model of `procspec-spec`.
 //!
 //! - [`adapter`]: the contract an implementation provides ([`Adapter`]).
-//! - [`reference_adapter`]: procspec's own Rust implementation, in process.
+//! - [`reference_adapter`]: procspec's own Rust implementation, in process
+//!   (for `conformance_suite!` and inside `procspec serve-reference`).
 //! - [`remote`]: any implementation that speaks the wire protocol
 //!   (`spec/INTERPRETING.md`), such as the CPython adapter in `fixtures/`.
 //! - [`check`]: the checker, step by step against the model.
+//! - [`session`]: one run of steps from a reset to the leak check, the loop
+//!   the case runner and the state machine share.
 //! - [`cases`]: the case files and their runner.
 //! - [`machine`]: the proptest state machine.
 //! - [`guard`]: the leak guard (subreaper, descendants, zombies, fds).
-//! - [`impls`]: the tracked implementations, as data (`fixtures/impls/`).
 //! - [`run`]: a whole conformance run of one implementation, to a
 //!   [`procspec_spec::results::RunReport`]; [`units`]: its cases and
 //!   blocks of sequences, each runnable anywhere; [`breaker`]: the stall
@@ -27,10 +29,12 @@ pub mod adapter;
 pub mod breaker;
 pub mod cases;
 pub mod check;
+pub mod error;
 pub mod expectations;
 pub mod guard;
+// Unix only for now: child bodies talk over Unix sockets.
 #[cfg(unix)]
-pub mod impls;
+pub mod lifecycle;
 pub mod machine;
 // Unix only for now: fork, descriptors passed by number, process groups.
 #[cfg(unix)]
@@ -38,7 +42,9 @@ pub mod reference_adapter;
 #[cfg(unix)]
 pub mod remote;
 pub mod run;
+pub mod session;
 pub mod suite;
+#[allow(unsafe_code)] // the crate's only syscalls and unsafe blocks
 mod sys;
 pub mod units;
 #[cfg(unix)]
@@ -59,3 +65,4 @@ pub mod watchdog {
 }
 
 pub use adapter::{Adapter, AdapterFailure, AdapterInfo, NativeError, Observed};
+pub use error::{Error, ErrorKind};

@@ -36,8 +36,8 @@
 //! [`Expectations::steered_clauses`]: crate::expectations::Expectations::steered_clauses
 
 use crate::adapter::Adapter;
-use crate::cases::{apply_stop, finish};
-use crate::check::{Checker, Coverage, Stop, NO_EFFECT};
+use crate::check::{clauses_of, Coverage};
+use crate::session::{Flow, Session};
 use procspec_spec::model::{transition, Life, World};
 use procspec_spec::results::{CaseResult, ResultKind, Status};
 use procspec_spec::vocab::{Capability, NameArg, Op, Ref, SelfSignal, Step, Target, Until};
@@ -164,18 +164,14 @@ impl ReferenceStateMachine for Model {
 }
 
 /// The clauses running `step` in `world` may exercise: the clause of every
-/// outcome the model allows, and [`NO_EFFECT`] when one of them is an
+/// outcome the model allows, and [`NO_EFFECT`](crate::check::NO_EFFECT) when one of them is an
 /// error (the checker's no-effect probe follows a failed op and cites it).
 /// Empty for a step the model refuses.
 pub fn exercised_clauses(world: &World, step: &Step) -> BTreeSet<&'static str> {
-    let Ok(arms) = transition(world, step) else {
-        return BTreeSet::new();
-    };
-    let mut out: BTreeSet<&'static str> = arms.iter().filter_map(|a| a.clause).collect();
-    if arms.iter().any(|a| a.expect.is_err()) {
-        out.insert(NO_EFFECT);
+    match transition(world, step) {
+        Ok(arms) => clauses_of(&arms),
+        Err(_) => BTreeSet::new(),
     }
-    out
 }
 
 /// The first clause of `avoid` that `step` would exercise in `world`.
@@ -573,37 +569,23 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
         }
         let mut adapter = adapter.borrow_mut();
         let mut result = sequence_result(0);
-        let guard = crate::cases::begin(&mut **adapter);
-        let (stop, records, coverage, executed) = {
-            let mut checker = Checker::new(&mut **adapter, inherit);
-            let mut stop = None;
-            let mut executed = 0u64;
-            for (i, step) in steps.iter().enumerate() {
-                if let Some(seen) = &seen {
-                    seen.store(i + 1, std::sync::atomic::Ordering::SeqCst);
-                }
-                if !runnable(&checker, step, avoid) {
-                    continue;
-                }
-                executed += 1;
-                if let Err(e) = checker.step(step, None) {
-                    stop = Some(e);
+        let mut session = Session::begin(&mut **adapter, inherit);
+        let mut executed = 0u64;
+        for (i, step) in steps.iter().enumerate() {
+            if let Some(seen) = &seen {
+                seen.store(i + 1, std::sync::atomic::Ordering::SeqCst);
+            }
+            match session.step_avoiding(step, avoid) {
+                Flow::Skipped => {}
+                Flow::Ran => executed += 1,
+                Flow::Stopped => {
+                    executed += 1;
                     break;
                 }
             }
-            (
-                stop,
-                std::mem::take(&mut checker.records),
-                checker.coverage.clone(),
-                executed,
-            )
-        };
-        result.ops = records;
-        let failed = stop.is_some();
-        if let Some(stop) = stop {
-            apply_stop(&mut result, stop);
         }
-        let leaks = finish(&mut **adapter, &guard, &mut result);
+        let failed = session.stopped();
+        let (coverage, leaks) = session.finish(&mut result);
         if let Some(halt) = &config.halt {
             halt.record(result.status, result.message.as_deref());
         }
@@ -679,14 +661,6 @@ fn sequence_result(n: u64) -> CaseResult {
     }
 }
 
-/// Whether the checker's world lets `step` run, and running it there would
-/// not exercise a clause of `avoid`. The generator's world follows the
-/// first allowed outcome, the checker's what was observed: a step generated
-/// clear of `avoid` may cite it in the real run, and is then skipped.
-fn runnable<A: Adapter + ?Sized>(checker: &Checker<'_, A>, step: &Step, avoid: &[String]) -> bool {
-    checker.can_run(step) && steered(avoid, checker.world(), step).is_none()
-}
-
 /// Run `steps` once, as a sequence, and record everything.
 pub fn replay<A: Adapter + ?Sized>(adapter: &mut A, steps: &[Step], inherit: bool) -> CaseResult {
     replay_avoiding(adapter, steps, inherit, &[])
@@ -701,26 +675,13 @@ pub fn replay_avoiding<A: Adapter + ?Sized>(
     avoid: &[String],
 ) -> CaseResult {
     let mut result = sequence_result(0);
-    let guard = crate::cases::begin(adapter);
-    let stop = {
-        let mut checker = Checker::new(adapter, inherit);
-        let mut stop: Option<Stop> = None;
-        for step in steps {
-            if !runnable(&checker, step, avoid) {
-                continue;
-            }
-            if let Err(e) = checker.step(step, None) {
-                stop = Some(e);
-                break;
-            }
+    let mut session = Session::begin(adapter, inherit);
+    for step in steps {
+        if session.step_avoiding(step, avoid) == Flow::Stopped {
+            break;
         }
-        result.ops = std::mem::take(&mut checker.records);
-        stop
-    };
-    if let Some(stop) = stop {
-        apply_stop(&mut result, stop);
     }
-    finish(adapter, &guard, &mut result);
+    session.finish(&mut result);
     result
 }
 

@@ -26,20 +26,20 @@
 mod command;
 mod process;
 mod tail;
-mod wire;
 
 pub use command::RemoteCommand;
 pub use process::MAX_LINE;
+pub use procspec_protocol::{Hello, PROTOCOL};
 pub use tail::STDERR_KEEP;
-pub use wire::{Hello, PROTOCOL};
 
 use crate::adapter::{Adapter, AdapterFailure, AdapterInfo, Observed};
 use process::{LineError, Live};
+use procspec_protocol as wire;
+use procspec_protocol::{Rejection, Request};
 use procspec_spec::vocab::Capability;
 use procspec_spec::vocab::Step;
 use std::time::{Duration, Instant};
 use tail::StderrTail;
-use wire::Rejection;
 
 /// The default deadline of one op (and of one reset).
 pub const OP_DEADLINE: Duration = Duration::from_secs(20);
@@ -290,7 +290,9 @@ impl RemoteAdapter {
         let mut live = self.live.take()?;
         let by = Instant::now() + self.shutdown_grace;
         // A failed write is fine: closing stdin says the same.
-        let _ = live.write_line(&wire::shutdown_line(), by);
+        if let Ok(line) = Request::Shutdown.line() {
+            let _ = live.write_line(&line, by);
+        }
         let ended = live.stop(Some(by));
         self.last_stderr = Some(ended.stderr.clone());
         Some(ended)
@@ -385,7 +387,12 @@ impl Adapter for RemoteAdapter {
         self.ensure_live()?;
         let what = step.to_string();
         let id = self.next_id();
-        let line = wire::op_line(id, step).map_err(|message| AdapterFailure::Crash { message })?;
+        let line = Request::Op {
+            id,
+            step: step.clone(),
+        }
+        .line()
+        .map_err(|e| AdapterFailure::Crash { message: e.0 })?;
         let answer = self.exchange(&line, &what)?;
         match wire::parse_result(&answer, id) {
             Ok(observed) => Ok(observed),
@@ -403,7 +410,10 @@ impl Adapter for RemoteAdapter {
             return self.ensure_live();
         }
         let id = self.next_id();
-        let answer = self.exchange(&wire::reset_line(id), "reset")?;
+        let line = Request::Reset { id }
+            .line()
+            .map_err(|e| AdapterFailure::Crash { message: e.0 })?;
+        let answer = self.exchange(&line, "reset")?;
         // An adapter that cannot reset cannot be trusted with the next case:
         // it goes, and the next call starts a fresh one.
         match wire::parse_reset_done(&answer, id) {

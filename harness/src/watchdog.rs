@@ -12,22 +12,18 @@
 //! unrelated group that got the same number later.
 //!
 //! There is no window in which a process the runner started is unknown to
-//! the watchdog, because each one is put where the watchdog will look
-//! before it runs a single instruction of its own:
-//! - **Forked by the runner** (the in-process reference adapter's
-//!   children, fork or spawn): a `pthread_atfork` child handler moves the
-//!   child into group `W` (the parent has made `W` exist before `start`
-//!   returns). Its descendants inherit the group; orphans keep it, so
-//!   reparenting does not hide them.
-//! - **Started with a command** (remote adapters): between fork and exec,
-//!   the child makes itself the leader of its own group and writes that
-//!   group's id into the watchdog's pipe.
+//! the watchdog. The runner starts nothing but adapter processes (the
+//! reference too runs as one, `procspec serve-reference`): between fork and
+//! exec each makes itself the leader of its own group and writes that
+//! group's id into the watchdog's pipe, before it runs a single
+//! instruction of the adapter. Its descendants inherit the group; orphans
+//! keep it, so reparenting does not hide them.
 //!
-//! Either way the child then checks that its parent is still the runner
-//! and exits if not. That closes the last race: the pidfd becomes ready
-//! only after the dead runner's children were reparented, so a child that
-//! joined or reported after the watchdog acted sees a new parent and does
-//! not run on; the watchdog reads the pipe dry before it kills.
+//! The child then checks that its parent is still the runner and exits if
+//! not. That closes the last race: the pidfd becomes ready only after the
+//! dead runner's children were reparented, so a child that reported after
+//! the watchdog acted sees a new parent and does not run on; the watchdog
+//! reads the pipe dry before it kills.
 //!
 //! Why not the alternatives: `PR_SET_PDEATHSIG` on the children would change
 //! the behaviour under test (a terminated agent's children must be
@@ -49,13 +45,22 @@ static WATCHDOG: Mutex<Option<(std::fs::File, u32)>> = Mutex::new(None);
 /// and exec (where taking the mutex could deadlock); -1 without a watchdog.
 static RECORDS_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
-/// Start the watchdog. Call first thing in `main`, before any thread
-/// exists. Returns the watchdog's pid.
-pub fn start() -> std::io::Result<u32> {
+/// Start the watchdog. Returns the watchdog's pid.
+///
+/// # Safety
+///
+/// Call first thing in `main`, while the process has a single thread (it
+/// forks, and the watchdog runs on in the child).
+#[allow(unsafe_code)] // declares the caller's obligation; forks through sys
+pub unsafe fn start() -> std::io::Result<u32> {
     let (r, w) = sys::pipe()?;
     let runner = sys::getpid();
     let pidfd = sys::pidfd_open(runner)?;
-    match sys::fork_single_threaded()? {
+    // SAFETY: the caller guarantees a single thread (this function's
+    // contract).
+    #[allow(unsafe_code)]
+    let forked = unsafe { sys::fork_single_threaded() }?;
+    match forked {
         None => {
             drop(w);
             watch(r, pidfd)
@@ -63,12 +68,9 @@ pub fn start() -> std::io::Result<u32> {
         Some(pid) => {
             drop(r);
             drop(pidfd);
-            // The group must exist before the first child tries to join it.
-            sys::make_group_leader(pid);
             RECORDS_FD.store(w.as_raw_fd(), std::sync::atomic::Ordering::SeqCst);
             *WATCHDOG.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some((std::fs::File::from(w), pid));
-            sys::fork_children_into_group(pid);
             Ok(pid)
         }
     }

@@ -179,6 +179,94 @@ fn walk_all(dir: &Path, f: &mut dyn FnMut(&Path)) {
     }
 }
 
+/// Every `must` clause has a mutant of the catalogue (`harness/tests/mutants.rs`)
+/// that the suite kills on that clause, as the committed kill matrix
+/// (`reports/committed/mutation/kills.json`) records, or is listed with a
+/// reason in `spec/untested.toml` (no case can check it) or
+/// `mutants/pending.toml` (no killing mutant yet). The pending list is kept
+/// honest as the untested one is: known `must` clauses, a reason, once, and
+/// not killed already.
+#[test]
+fn every_must_clause_has_a_killing_mutant() {
+    #[derive(serde::Deserialize)]
+    struct Kills {
+        mutants: Vec<Kill>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Kill {
+        mutant: String,
+        breaks: String,
+        found: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Pending {
+        pending: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        clause: String,
+        reason: String,
+    }
+    let kills_path = root().join("reports/committed/mutation/kills.json");
+    let kills: Kills = serde_json::from_str(&std::fs::read_to_string(&kills_path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", kills_path.display()));
+    let pending_path = root().join("mutants/pending.toml");
+    let pending: Pending = toml::from_str(&std::fs::read_to_string(&pending_path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", pending_path.display()));
+    let untested =
+        parse_untested(UNTESTED_TOML, "spec/untested.toml").unwrap_or_else(|e| panic!("{e}"));
+
+    let mut bad = Vec::new();
+    let mut killed = BTreeSet::new();
+    for k in &kills.mutants {
+        if procspec_spec::clause(&k.breaks).is_none() {
+            bad.push(format!(
+                "mutant {}: breaks unknown clause {:?}",
+                k.mutant, k.breaks
+            ));
+        }
+        if k.found.as_deref() == Some(k.breaks.as_str()) {
+            killed.insert(k.breaks.as_str());
+        }
+    }
+    let mut listed = BTreeSet::new();
+    for p in &pending.pending {
+        let id = p.clause.as_str();
+        match procspec_spec::clause(id) {
+            None => bad.push(format!("{id:?} is not a clause of spec/clauses.toml")),
+            Some(c) if c.level != Level::Must => bad.push(format!("{id:?} is not a must clause")),
+            Some(_) => {}
+        }
+        if p.reason.trim().is_empty() {
+            bad.push(format!("{id:?} has no reason"));
+        }
+        if !listed.insert(id) {
+            bad.push(format!("{id:?} is listed twice"));
+        }
+        if killed.contains(id) {
+            bad.push(format!(
+                "{id:?} has a killing mutant: remove it from the list"
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "mutants/pending.toml, kills.json: {bad:#?}");
+
+    let missing: Vec<&str> = procspec_spec::clauses()
+        .iter()
+        .filter(|c| {
+            c.level == Level::Must
+                && !killed.contains(c.id.as_str())
+                && !listed.contains(c.id.as_str())
+                && !untested.iter().any(|u| u.clause == c.id)
+        })
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "must clauses without a killing mutant (nor an entry in spec/untested.toml or mutants/pending.toml): {missing:?}"
+    );
+}
+
 /// An expectation entry must be data with evidence of a real divergence:
 /// one that matched nothing in its implementation's committed report (no
 /// expected failure was its, no sequence steered around its clause) is

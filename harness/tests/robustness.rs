@@ -36,17 +36,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The wire protocol's decoder, compiled from the harness's own source (the
-/// module is private to the crate; the fuzz targets include it the same
-/// way). Its one crate-level import is [`adapter`] below.
-#[allow(dead_code)]
-#[path = "../src/remote/wire.rs"]
-mod wire;
-
-/// What `wire.rs` imports as `crate::adapter`.
-mod adapter {
-    pub use procspec_harness::adapter::{NativeError, Observed};
-}
+use procspec_protocol as wire;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -496,7 +486,12 @@ fn check_case(data: &[u8]) {
             assert_eq!(lines.get(s.line - 1).map(|l| l.trim()), Some("[[step]]"));
         }
         // The step goes over the wire and comes back the same.
-        let line = wire::op_line(1, &s.step).expect("encodable");
+        let line = wire::Request::Op {
+            id: 1,
+            step: s.step.clone(),
+        }
+        .line()
+        .expect("encodable");
         let sent: Value = serde_json::from_str(&line).expect("JSON");
         let back: Step = serde_json::from_value(sent["step"].clone()).expect("decodable");
         assert_eq!(back, s.step);

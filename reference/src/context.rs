@@ -9,8 +9,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::authkey::Authkey;
-use crate::launch::StartMethod;
 use crate::process::{Inner, Process};
+use crate::start_method::StartMethod;
 
 /// The configuration of the process we are running in.
 pub(crate) struct Config {

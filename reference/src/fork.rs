@@ -56,13 +56,20 @@ impl Launcher for ForkLauncher {
         // so it dirties as few copy-on-write pages as possible.
         let child_cfg = cfg.for_child(who);
         let own = prep.child_end();
-        let pid = sys::fork_then(move || {
-            crate::popen::own_sentinel(own);
-            std::mem::forget(std::mem::replace(&mut *cfg, child_cfg));
-            std::mem::forget(std::mem::take(&mut *kids));
-            drop((kids, cfg, out, err));
-            exit::run_child(body)
-        })
+        // SAFETY: this thread holds every lock the child takes (the
+        // configuration, the children table, stdout and stderr, above;
+        // glibc's malloc has its own fork handlers), and the child waits
+        // for no other thread.
+        #[allow(unsafe_code)]
+        let pid = unsafe {
+            sys::fork_then(move || {
+                crate::popen::own_sentinel(own);
+                std::mem::forget(std::mem::replace(&mut *cfg, child_cfg));
+                std::mem::forget(std::mem::take(&mut *kids));
+                drop((kids, cfg, out, err));
+                exit::run_child(body)
+            })
+        }
         .map_err(|e| Error::os("fork", e))?;
         Popen::attach(pid, prep)
     }

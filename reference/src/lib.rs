@@ -88,6 +88,8 @@ mod process;
 mod registry;
 mod sentinel;
 mod spawn;
+mod start_method;
+#[allow(unsafe_code)] // the crate's only syscalls and unsafe blocks
 mod sys;
 mod target;
 

@@ -272,7 +272,7 @@ impl Process {
         // forever (its target may use a clone of this very object).
         st.started = true;
         drop(st);
-        let launched = launch::launcher(method).launch(who, body, &pass_fds);
+        let launched = launcher(method).launch(who, body, &pass_fds);
         let mut st = self.lock();
         let popen = launched.inspect_err(|_| st.started = false)?;
         st.pid = Some(popen.pid as u32);
@@ -638,5 +638,16 @@ impl<'de> Deserialize<'de> for Process {
             popen: None,
             closed: w.closed,
         }))
+    }
+}
+
+/// The launcher for `m`.
+fn launcher(m: StartMethod) -> &'static dyn launch::Launcher {
+    match m {
+        #[cfg(unix)]
+        StartMethod::Fork => &crate::fork::ForkLauncher,
+        #[cfg(not(unix))]
+        StartMethod::Fork => &crate::fork::NoFork,
+        StartMethod::Spawn => &crate::spawn::SpawnLauncher,
     }
 }

@@ -25,11 +25,12 @@ use crate::authkey::SpawningGuard;
 use crate::context::{self, ChildIdentity};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exit;
-use crate::launch::{Launcher, StartMethod};
+use crate::launch::Launcher;
 use crate::popen::Popen;
 #[cfg(unix)]
 use crate::popen::SentinelPrep;
 use crate::registry;
+use crate::start_method::StartMethod;
 use crate::sys;
 use crate::target::Body;
 

@@ -5,8 +5,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::launch::StartMethod;
 use crate::registry;
+use crate::start_method::StartMethod;
 
 /// What a child process runs, like CPython's `target=` plus `args=`.
 pub struct Target {

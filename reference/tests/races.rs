@@ -8,6 +8,8 @@
 //! around it), it watches `/proc/self/task/<tid>/syscall` until that
 //! thread sits in `ppoll`.
 
+#![allow(unsafe_code)] // a test that makes raw syscalls; each block has its // SAFETY:
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::channel;
 use std::sync::{Arc, Barrier, Once};

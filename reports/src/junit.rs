@@ -1,122 +1,44 @@
 //! `junit.xml`: one `<testsuite>` per implementation, one `<testcase>` per
-//! result, for CI dashboards.
+//! result, for CI dashboards. Built with `quick-junit` (nextest's own), which
+//! does the XML escaping.
 
 use crate::detail;
-use crate::escape::{xml_attr, xml_text};
 use crate::matrix::sorted_runs;
 use procspec_spec::results::{CaseResult, RunReport, Status};
-use std::fmt::Write;
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 /// Render `junit.xml`.
 ///
-/// - `<testsuites>` holds one `<testsuite name=IMPLEMENTATION>` per run,
-///   by implementation name, with `tests`, `failures`, `errors` and
-///   `skipped` counts and the run info as `<properties>`.
+/// - `<testsuites name="procspec">` holds one `<testsuite
+///   name=IMPLEMENTATION>` per run, in column order (by family, then start
+///   method), with `tests`, `failures`, `errors` and `skipped` counts and
+///   the run info as `<properties>`.
 /// - Each result is a `<testcase classname="IMPLEMENTATION.KIND"
 ///   name=ID>`, sorted by (kind, id). `fail` and `unexpected-pass` carry a
 ///   `<failure>`, `timeout`, `crash` and `not-run` an `<error>`, `skip`,
-///   `precondition-failed` and `expected-fail` a `<skipped>`; the text
-///   names the clauses, the steps and expected vs observed.
+///   `precondition-failed` and `expected-fail` a `<skipped>`. A failure's
+///   `message` names the status, the root clause, expected vs observed
+///   and the replay command; its text is the story: every step with what
+///   the model allowed, what was observed, and which steps do not matter.
 /// - A run skipped as a whole with no results gets one `<testcase
 ///   classname=IMPLEMENTATION name=IMPLEMENTATION>` carrying the reason as
 ///   `<skipped>`, so the skip shows on a dashboard.
-/// - No `time` attributes: the file is deterministic.
+/// - No `time` or `timestamp` attributes: the file is deterministic.
 pub fn render_junit(runs: &[RunReport]) -> String {
-    let runs = sorted_runs(runs);
-    let mut suites = String::new();
-    let mut total = Counts::default();
-    for run in runs {
-        let c = suite(&mut suites, run);
-        total.tests += c.tests;
-        total.failures += c.failures;
-        total.errors += c.errors;
-        total.skipped += c.skipped;
+    let mut report = Report::new("procspec");
+    for run in sorted_runs(runs) {
+        report.add_test_suite(suite(run));
     }
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"procspec\" {}>\n{suites}</testsuites>\n",
-        total.attrs()
-    )
+    report
+        .to_string()
+        // quick-junit writes to a Vec: its only errors are I/O ones.
+        .expect("serializing JUnit XML into memory cannot fail")
 }
 
-#[derive(Default)]
-struct Counts {
-    tests: u64,
-    failures: u64,
-    errors: u64,
-    skipped: u64,
-}
-
-impl Counts {
-    fn attrs(&self) -> String {
-        format!(
-            "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\"",
-            self.tests, self.failures, self.errors, self.skipped
-        )
-    }
-}
-
-fn suite(out: &mut String, run: &RunReport) -> Counts {
+fn suite(run: &RunReport) -> TestSuite {
     let info = &run.run_info;
     let name = &info.implementation;
-    let mut results: Vec<&CaseResult> = run.results.iter().collect();
-    results.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
-    let mut c = Counts::default();
-    let mut cases = String::new();
-    for r in &results {
-        c.tests += 1;
-        let classname = format!("{name}.{}", detail::kind(r.kind));
-        let _ = write!(
-            cases,
-            "    <testcase classname=\"{}\" name=\"{}\"",
-            xml_attr(&classname),
-            xml_attr(&r.id)
-        );
-        let (tag, message) = match r.status {
-            Status::Pass => {
-                cases.push_str("/>\n");
-                continue;
-            }
-            Status::Fail | Status::UnexpectedPass => {
-                c.failures += 1;
-                ("failure", failure_message(r))
-            }
-            Status::Timeout | Status::Crash | Status::NotRun => {
-                c.errors += 1;
-                ("error", failure_message(r))
-            }
-            Status::Skip | Status::PreconditionFailed | Status::ExpectedFail => {
-                c.skipped += 1;
-                let why = r.message.as_deref().unwrap_or("");
-                let sep = if why.is_empty() { "" } else { ": " };
-                ("skipped", format!("{}{sep}{why}", r.status.as_str()))
-            }
-        };
-        let _ = write!(
-            cases,
-            ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>\n    </testcase>\n",
-            xml_attr(&message),
-            r.status.as_str(),
-            xml_text(&detail::plain(r))
-        );
-    }
-    if results.is_empty() {
-        if let Some(reason) = &info.skip_reason {
-            c.tests += 1;
-            c.skipped += 1;
-            let _ = writeln!(
-                cases,
-                "    <testcase classname=\"{0}\" name=\"{0}\">\n      <skipped message=\"{1}\"/>\n    </testcase>",
-                xml_attr(name),
-                xml_attr(reason)
-            );
-        }
-    }
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"{}\" {}>\n    <properties>",
-        xml_attr(name),
-        c.attrs()
-    );
+    let mut suite = TestSuite::new(name.as_str());
     let mut props = vec![
         ("version", info.version.clone()),
         ("start_method", info.start_method.clone()),
@@ -128,30 +50,68 @@ fn suite(out: &mut String, run: &RunReport) -> Counts {
     if let Some(reason) = &info.skip_reason {
         props.push(("skip_reason", reason.clone()));
     }
-    for (k, v) in props {
-        let _ = writeln!(
-            out,
-            "      <property name=\"{k}\" value=\"{}\"/>",
-            xml_attr(&v)
-        );
+    suite.add_properties(props.into_iter().map(|(k, v)| Property::new(k, v)));
+
+    let mut results: Vec<&CaseResult> = run.results.iter().collect();
+    results.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+    for r in &results {
+        let status = match r.status {
+            Status::Pass => TestCaseStatus::success(),
+            Status::Fail | Status::UnexpectedPass => non_success(NonSuccessKind::Failure, run, r),
+            Status::Timeout | Status::Crash | Status::NotRun => {
+                non_success(NonSuccessKind::Error, run, r)
+            }
+            Status::Skip | Status::PreconditionFailed | Status::ExpectedFail => {
+                let why = r.message.as_deref().unwrap_or("");
+                let sep = if why.is_empty() { "" } else { ": " };
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!("{}{sep}{why}", r.status.as_str()));
+                s.set_type(r.status.as_str());
+                if r.status == Status::ExpectedFail {
+                    s.set_description(detail::plain(info, r));
+                }
+                s
+            }
+        };
+        let mut case = TestCase::new(r.id.as_str(), status);
+        case.set_classname(format!("{name}.{}", detail::kind(r.kind)));
+        suite.add_test_case(case);
     }
-    out.push_str("    </properties>\n");
-    out.push_str(&cases);
-    out.push_str("  </testsuite>\n");
-    c
+    if results.is_empty() {
+        if let Some(reason) = &info.skip_reason {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(reason.as_str());
+            let mut case = TestCase::new(name.as_str(), s);
+            case.set_classname(name.as_str());
+            suite.add_test_case(case);
+        }
+    }
+    suite
 }
 
-/// One line: `fail: start.once: expected ok none, observed err closed`;
-/// without expected vs observed, the first line of the message.
-fn failure_message(r: &CaseResult) -> String {
+fn non_success(kind: NonSuccessKind, run: &RunReport, r: &CaseResult) -> TestCaseStatus {
+    let mut s = TestCaseStatus::non_success(kind);
+    s.set_message(failure_message(run, r));
+    s.set_type(r.status.as_str());
+    s.set_description(detail::plain(&run.run_info, r));
+    s
+}
+
+/// One line: `fail: root start.once (step 2): expected ok none, observed
+/// err closed; replay: procspec run ...`; without expected vs observed, the
+/// first line of the message.
+fn failure_message(run: &RunReport, r: &CaseResult) -> String {
     let mut parts = vec![r.status.as_str().to_string()];
-    if !r.clauses.is_empty() {
-        parts.push(r.clauses.join(", "));
+    if let Some(b) = detail::blame_line(r) {
+        parts.push(format!("root {b}"));
     }
     if let Some((expected, observed)) = detail::expected_observed(r) {
         parts.push(format!("expected {expected}, observed {observed}"));
     } else if let Some(line) = r.message.as_deref().and_then(|m| m.lines().next()) {
         parts.push(line.to_string());
     }
-    parts.join(": ")
+    let mut line = parts.join(": ");
+    line.push_str("; replay: ");
+    line.push_str(&detail::replay(&run.run_info, r));
+    line
 }

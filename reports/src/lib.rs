@@ -90,18 +90,20 @@ mod load;
 mod markdown;
 mod matrix;
 mod merge;
+mod mutation;
 mod redact;
 mod write;
 
 pub use error::{Error, ErrorKind};
-pub use html::{render_html, render_html_with};
+pub use html::{render_html, render_html_mutation, render_html_with};
 pub use junit::render_junit;
 pub use load::load_runs;
-pub use markdown::{render_markdown, render_markdown_with};
-pub use matrix::{Cell, Column, Headline, Matrix, Row};
+pub use markdown::{render_markdown, render_markdown_mutation, render_markdown_with};
+pub use matrix::{family, Cell, Column, Headline, Matrix, Row, Score};
 pub use merge::{merge, merge_dirs};
+pub use mutation::{load_mutation, CargoMutants, CrateScore, Kill, KillMatrix, Mutation};
 pub use redact::redact;
-pub use write::write_reports;
+pub use write::{write_reports, write_reports_with};
 
 #[doc(no_inline)]
 pub use procspec_spec::results::RunReport;

@@ -4,6 +4,7 @@
 use crate::detail::{self, Detail};
 use crate::escape::{md, md_code, md_fence};
 use crate::matrix::{sorted_runs, Cell, Headline, Matrix};
+use crate::mutation::Mutation;
 use procspec_spec::results::{LeakCounts, RunReport, Status};
 use procspec_spec::untested::Untested;
 use procspec_spec::vocab::Clause;
@@ -13,7 +14,12 @@ use std::fmt::Write;
 /// timestamps, and every list in a stable order. The clauses no case can
 /// check are those of the spec's embedded `spec/untested.toml`.
 pub fn render_markdown(clauses: &[Clause], runs: &[RunReport]) -> String {
-    render(clauses, &Matrix::new(clauses, runs), runs)
+    render(
+        clauses,
+        &Matrix::new(clauses, runs),
+        runs,
+        &Mutation::default(),
+    )
 }
 
 /// As [`render_markdown`], with `untested` as the clauses no case can
@@ -27,10 +33,21 @@ pub fn render_markdown_with(
         clauses,
         &Matrix::with_untested(clauses, untested, runs),
         runs,
+        &Mutation::default(),
     )
 }
 
-fn render(clauses: &[Clause], matrix: &Matrix, runs: &[RunReport]) -> String {
+/// As [`render_markdown`], with the suite's mutation score (the
+/// catalogue's kill matrix and cargo-mutants' counts) as a section.
+pub fn render_markdown_mutation(
+    clauses: &[Clause],
+    runs: &[RunReport],
+    mutation: &Mutation,
+) -> String {
+    render(clauses, &Matrix::new(clauses, runs), runs, mutation)
+}
+
+fn render(clauses: &[Clause], matrix: &Matrix, runs: &[RunReport], mutation: &Mutation) -> String {
     let mut out = String::new();
     out.push_str("# procspec conformance report\n\n");
     let _ = writeln!(
@@ -39,11 +56,14 @@ fn render(clauses: &[Clause], matrix: &Matrix, runs: &[RunReport]) -> String {
         runs.len(),
         matrix.rows().len()
     );
+    let (failures, expected) = detail::collect(runs);
+    let anchors = StoryIndex::new(&failures, &expected);
+    glance(&mut out, matrix, &anchors);
+    mutation_section(&mut out, mutation);
     runs_table(&mut out, runs);
-    matrix_tables(&mut out, matrix);
+    matrix_tables(&mut out, matrix, &anchors);
     untestable(&mut out, matrix);
 
-    let (failures, expected) = detail::collect(runs);
     out.push_str("## Failures\n\n");
     if failures.is_empty() {
         out.push_str("No failures.\n\n");
@@ -66,6 +86,179 @@ fn render(clauses: &[Clause], matrix: &Matrix, runs: &[RunReport]) -> String {
         out.push_str("</details>\n");
     }
     out
+}
+
+/// Where a cell's story is: the first story of that column counted under
+/// that clause.
+pub(crate) struct StoryIndex<'a> {
+    first: std::collections::BTreeMap<(usize, &'a str), &'a str>,
+}
+
+impl<'a> StoryIndex<'a> {
+    pub(crate) fn new(failures: &'a [Detail<'a>], expected: &'a [Detail<'a>]) -> Self {
+        let mut first = std::collections::BTreeMap::new();
+        for d in failures.iter().chain(expected) {
+            if let Some(root) = d.root() {
+                first.entry((d.column, root)).or_insert(d.anchor.as_str());
+            }
+        }
+        StoryIndex { first }
+    }
+
+    /// The anchor of the story of column `col`'s failure under `clause`.
+    pub(crate) fn get(&self, col: usize, clause: &str) -> Option<&'a str> {
+        self.first.get(&(col, clause)).copied()
+    }
+}
+
+/// A bar of ten blocks: `███████░░░`.
+pub(crate) fn text_bar(passed: usize, of: usize) -> String {
+    let full = (passed * 10).checked_div(of).unwrap_or(0);
+    format!("{}{}", "█".repeat(full), "░".repeat(10 - full))
+}
+
+/// The summary a maintainer reads first: each implementation's score,
+/// grouped by family, then the failing clauses with their interop count.
+fn glance(out: &mut String, m: &Matrix, anchors: &StoryIndex<'_>) {
+    out.push_str("## At a glance\n\n");
+    if m.columns().is_empty() {
+        out.push_str("No runs.\n\n");
+        return;
+    }
+    out.push_str(
+        "Score: the `must` clauses an implementation passes, of those it was checked on \
+         (an expected failure counts as failing; precondition-failed, skipped and \
+         untestable clauses are not counted).\n\n\
+         | Family | Start method | Score | Must passed | Failing must clauses |\n\
+         |---|---|---|---|---|\n",
+    );
+    for (family, first, cols) in m.families() {
+        for (k, s) in m.scores()[first..first + cols.len()].iter().enumerate() {
+            let c = s.column;
+            let failing: Vec<String> = s
+                .failing
+                .iter()
+                .map(|id| match anchors.get(first + k, id) {
+                    Some(a) => format!("[{}](#{a})", md(id)),
+                    None => md_code(id),
+                })
+                .collect();
+            let note = match (&c.skip_reason, c.complete) {
+                (Some(_), _) => " (skipped)",
+                (None, false) => " (partial)",
+                (None, true) => "",
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {}{note} | `{}` | {}/{} | {} |",
+                if k == 0 {
+                    md_code(family)
+                } else {
+                    String::new()
+                },
+                md(&c.start_method),
+                text_bar(s.passed, s.applicable),
+                s.passed,
+                s.applicable,
+                if failing.is_empty() {
+                    "none".to_string()
+                } else {
+                    failing.join(", ")
+                }
+            );
+        }
+    }
+    out.push('\n');
+    out.push_str("### Failing clauses\n\n");
+    let failing = m.failing_rows();
+    if failing.is_empty() {
+        out.push_str("Every implementation passes every clause it was checked on.\n\n");
+        return;
+    }
+    out.push_str(
+        "Clauses some implementation fails, the most failed first. Interop: the \
+         implementations that pass the clause, of those checked on it.\n\n\
+         | Clause | Level | Interop | Failing (✗ fail, ⚠ expected failure) |\n|---|---|---|---|\n",
+    );
+    for row in failing {
+        let who: Vec<String> = row
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c.headline, Headline::Fail | Headline::ExpectedFail))
+            .map(|(i, c)| {
+                let mark = if c.headline == Headline::Fail {
+                    "✗"
+                } else {
+                    "⚠"
+                };
+                let name = md(&m.columns()[i].implementation);
+                match anchors.get(i, &row.clause) {
+                    Some(a) => format!("{mark} [{name}](#{a})"),
+                    None => format!("{mark} {name}"),
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {}/{} | {} |",
+            md_code(&row.clause),
+            detail::level(row.level),
+            row.passing(),
+            row.applicable(),
+            who.join(", ")
+        );
+    }
+    out.push('\n');
+}
+
+/// The mutation score: cargo-mutants per crate, then the catalogue's kill
+/// matrix. Nothing when neither is known.
+fn mutation_section(out: &mut String, mutation: &Mutation) {
+    if mutation.is_empty() {
+        return;
+    }
+    out.push_str("## Mutation score\n\n");
+    if let Some(cm) = &mutation.cargo_mutants {
+        out.push_str(
+            "cargo-mutants on the model and the reference (`scripts/mutants.sh`; missed \
+             mutants triaged in `mutants/triage.md`):\n\n",
+        );
+        for c in &cm.crates {
+            let _ = writeln!(out, "- {}: {}", md_code(&c.name), md(&c.summary()));
+        }
+        out.push('\n');
+    }
+    if let Some(k) = &mutation.catalogue {
+        let killed = k.mutants.iter().filter(|m| m.killed()).count();
+        let _ = writeln!(
+            out,
+            "### Kill matrix\n\n\
+             The catalogue of reference mutants (`harness/tests/mutants.rs`): each breaks one \
+             rule; the suite must fail with that rule's clause as the root. \
+             {killed} of {} killed on their clause.\n\n\
+             | Mutant | Breaks | Root clause found | Killed | Ops | By |\n|---|---|---|---|---|---|",
+            k.mutants.len()
+        );
+        for m in &k.mutants {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                md_code(&m.mutant),
+                md_code(&m.breaks),
+                m.found
+                    .as_deref()
+                    .map(md_code)
+                    .unwrap_or_else(|| "survived".to_string()),
+                if m.killed() { "✓" } else { "✗" },
+                m.ops
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "-".to_string()),
+                m.by.as_deref().map(md).unwrap_or_else(|| "-".to_string()),
+            );
+        }
+        out.push('\n');
+    }
 }
 
 /// One non-zero count per status, `pass 3 · fail 1`, or `none`.
@@ -175,7 +368,7 @@ pub(crate) fn legend(m: &Matrix) -> String {
     s
 }
 
-fn matrix_tables(out: &mut String, m: &Matrix) {
+fn matrix_tables(out: &mut String, m: &Matrix, anchors: &StoryIndex<'_>) {
     out.push_str("## Matrix\n\n");
     if m.rows().is_empty() {
         out.push_str("No clauses.\n\n");
@@ -183,8 +376,8 @@ fn matrix_tables(out: &mut String, m: &Matrix) {
     }
     out.push_str(&legend(m));
     out.push_str("\n\n");
-    let mut header = String::from("| Clause | Level |");
-    let mut rule = String::from("|---|---|");
+    let mut header = String::from("| Clause | Level | Interop |");
+    let mut rule = String::from("|---|---|---|");
     for c in m.columns() {
         let note = match (&c.skip_reason, c.complete) {
             (Some(_), _) => " (skipped)",
@@ -199,12 +392,21 @@ fn matrix_tables(out: &mut String, m: &Matrix) {
         for row in rows {
             let _ = write!(
                 out,
-                "| {} | {} |",
+                "| {} | {} | {}/{} |",
                 md_code(&row.clause),
-                detail::level(row.level)
+                detail::level(row.level),
+                row.passing(),
+                row.applicable()
             );
-            for cell in &row.cells {
-                let _ = write!(out, " {} |", cell_text(cell));
+            for (i, cell) in row.cells.iter().enumerate() {
+                match anchors.get(i, &row.clause) {
+                    Some(a) if matches!(cell.headline, Headline::Fail | Headline::ExpectedFail) => {
+                        let _ = write!(out, " [{}](#{a}) |", cell_text(cell));
+                    }
+                    _ => {
+                        let _ = write!(out, " {} |", cell_text(cell));
+                    }
+                }
             }
             out.push('\n');
         }
@@ -245,12 +447,16 @@ fn failure(out: &mut String, clauses: &[Clause], d: &Detail<'_>) {
     let r = d.result;
     let _ = writeln!(
         out,
-        "### {} · {} {} · {}\n",
+        "<a id=\"{}\"></a>\n\n### {} · {} {} · {}\n",
+        d.anchor,
         md_code(d.implementation),
         detail::kind(r.kind),
         md_code(&r.id),
         r.status.as_str()
     );
+    if let Some(b) = detail::blame_line(r) {
+        let _ = writeln!(out, "- Root clause: {}", md(&b));
+    }
     let cited: Vec<String> = r.clauses.iter().map(|c| md_code(c)).collect();
     let cited = if cited.is_empty() {
         "none".to_string()
@@ -262,10 +468,29 @@ fn failure(out: &mut String, clauses: &[Clause], d: &Detail<'_>) {
         let _ = writeln!(out, "- Expected: {}", md_code(&expected));
         let _ = writeln!(out, "- Observed: {}", md_code(observed));
     }
+    let _ = writeln!(out, "- Replay: {}", md_code(&detail::replay(d.info, r)));
     out.push('\n');
     if !r.ops.is_empty() {
-        out.push_str("Steps:\n\n");
-        out.push_str(&md_fence(&detail::op_lines(r)));
+        out.push_str("| # | Step | Model allowed | Observed | Note |\n|---|---|---|---|---|\n");
+        for st in detail::story(r) {
+            let mut note: Vec<&str> = st.roles.clone();
+            if st.irrelevant {
+                note.push("irrelevant");
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                st.n,
+                md_code(&st.step),
+                if st.allowed.is_empty() {
+                    String::new()
+                } else {
+                    md_code(&st.allowed.join(" | "))
+                },
+                md_code(&st.observed),
+                note.join(", ")
+            );
+        }
         out.push('\n');
     }
     if let Some(m) = &r.message {

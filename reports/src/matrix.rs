@@ -1,7 +1,7 @@
 //! The matrix: clauses (rows, grouped by area) by implementations
 //! (columns), each cell counting the results that cite the clause.
 
-use procspec_spec::results::{RunReport, Status};
+use procspec_spec::results::{CaseResult, RunReport, Status};
 use procspec_spec::untested::Untested;
 use procspec_spec::vocab::{Clause, Level};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -26,6 +26,12 @@ pub struct Matrix {
 pub struct Column {
     /// `RunInfo::implementation`.
     pub implementation: String,
+    /// The implementation without its start method (`cpython3.12` for
+    /// `cpython3.12-spawn`, `cpython-optimized` for
+    /// `cpython-fork-optimized`): columns are grouped by it.
+    pub family: String,
+    /// `RunInfo::start_method`.
+    pub start_method: String,
     /// Why the whole implementation was skipped: every cell is then skip.
     pub skip_reason: Option<String>,
     /// False when the run was interrupted and the counts are partial.
@@ -144,11 +150,100 @@ impl Cell {
     }
 }
 
-/// The runs in column order: by implementation name, stably.
+/// The runs in column order: grouped by family (in natural order, so
+/// `cpython3.9` comes before `cpython3.10`), then by start method (fork,
+/// forkserver, spawn, then any other by name), then by implementation name.
 pub(crate) fn sorted_runs(runs: &[RunReport]) -> Vec<&RunReport> {
     let mut sorted: Vec<&RunReport> = runs.iter().collect();
-    sorted.sort_by(|a, b| a.run_info.implementation.cmp(&b.run_info.implementation));
+    sorted.sort_by_cached_key(|r| {
+        let i = &r.run_info;
+        (
+            natural_key(&family(&i.implementation, &i.start_method)),
+            method_rank(&i.start_method),
+            i.start_method.clone(),
+            i.implementation.clone(),
+        )
+    });
     sorted
+}
+
+/// The implementation's name without the `-`-separated word that is its
+/// start method: `cpython3.12-spawn` is of family `cpython3.12`,
+/// `cpython-fork-optimized` of `cpython-optimized`. A name without that
+/// word is its own family.
+pub fn family(implementation: &str, start_method: &str) -> String {
+    let words: Vec<&str> = implementation.split('-').collect();
+    match words.iter().position(|w| *w == start_method) {
+        Some(i) if words.len() > 1 => {
+            let mut rest = words;
+            rest.remove(i);
+            rest.join("-")
+        }
+        _ => implementation.to_string(),
+    }
+}
+
+fn method_rank(m: &str) -> u8 {
+    match m {
+        "fork" => 0,
+        "forkserver" => 1,
+        "spawn" => 2,
+        _ => 3,
+    }
+}
+
+/// Digits compare as numbers: `a3.9` < `a3.10`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Chunk {
+    Text(String),
+    Number(u64, usize),
+}
+
+fn natural_key(s: &str) -> Vec<Chunk> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let digit = c.is_ascii_digit();
+        let end = rest
+            .find(|x: char| x.is_ascii_digit() != digit)
+            .unwrap_or(rest.len());
+        let (chunk, tail) = rest.split_at(end);
+        out.push(if digit {
+            // Leading zeros (and overflow) still order deterministically.
+            Chunk::Number(chunk.parse().unwrap_or(u64::MAX), chunk.len())
+        } else {
+            Chunk::Text(chunk.to_string())
+        });
+        rest = tail;
+    }
+    out
+}
+
+/// The clause ids a result counts under: a failure (fail, timeout, crash,
+/// unexpected-pass, expected-fail) under its root clause only (`root`, else
+/// the first clause it cites); anything else under every clause it cites,
+/// once each.
+pub(crate) fn counted_under(result: &CaseResult) -> Vec<&str> {
+    if is_failure(result.status) || result.status == Status::ExpectedFail {
+        return root_clause(result).into_iter().collect();
+    }
+    let mut seen = BTreeSet::new();
+    result
+        .clauses
+        .iter()
+        .map(String::as_str)
+        .filter(|c| seen.insert(*c))
+        .collect()
+}
+
+/// The root clause of a result: the clause that established the violated
+/// expectation (`root`), else the first clause it cites.
+pub(crate) fn root_clause(result: &CaseResult) -> Option<&str> {
+    result
+        .root
+        .as_ref()
+        .map(|b| b.clause.as_str())
+        .or_else(|| result.clauses.first().map(String::as_str))
 }
 
 /// The area of a clause id: the part before the first `.`.
@@ -178,8 +273,7 @@ impl Matrix {
         let cited: BTreeSet<&str> = runs
             .iter()
             .flat_map(|r| &r.results)
-            .flat_map(|r| &r.clauses)
-            .map(String::as_str)
+            .flat_map(counted_under)
             .filter(|id| !known.contains(id))
             .collect();
         ids.extend(cited.into_iter().map(|id| (id.to_string(), None)));
@@ -199,9 +293,7 @@ impl Matrix {
         let mut counts = vec![vec![BTreeMap::<Status, u64>::new(); runs.len()]; ids.len()];
         for (col, run) in runs.iter().enumerate() {
             for result in &run.results {
-                // A result that names a clause twice still counts once.
-                let cited: BTreeSet<&str> = result.clauses.iter().map(String::as_str).collect();
-                for id in cited {
+                for id in counted_under(result) {
                     *counts[row_of[id]][col].entry(result.status).or_default() += 1;
                 }
             }
@@ -234,6 +326,8 @@ impl Matrix {
             .iter()
             .map(|r| Column {
                 implementation: r.run_info.implementation.clone(),
+                family: family(&r.run_info.implementation, &r.run_info.start_method),
+                start_method: r.run_info.start_method.clone(),
                 skip_reason: r.run_info.skip_reason.clone(),
                 complete: r.run_info.complete,
             })
@@ -263,5 +357,106 @@ impl Matrix {
         self.rows
             .chunk_by(|a, b| a.area == b.area)
             .map(|rows| (rows[0].area.as_str(), rows))
+    }
+
+    /// The rows some implementation fails (or fails as expected), most
+    /// failing implementations first, then by level (must first), then in
+    /// row order.
+    pub fn failing_rows(&self) -> Vec<&Row> {
+        let mut rows: Vec<&Row> = self.rows.iter().filter(|r| r.failing() > 0).collect();
+        rows.sort_by_key(|r| (std::cmp::Reverse(r.failing()), level_rank(r.level)));
+        rows
+    }
+
+    /// Each implementation's score, in column order.
+    pub fn scores(&self) -> Vec<Score<'_>> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| {
+                let must = self.rows.iter().filter(|r| r.level == Some(Level::Must));
+                let mut score = Score {
+                    column,
+                    passed: 0,
+                    applicable: 0,
+                    failing: Vec::new(),
+                };
+                for row in must {
+                    match row.cells[i].headline {
+                        Headline::Pass => {
+                            score.passed += 1;
+                            score.applicable += 1;
+                        }
+                        Headline::Fail | Headline::ExpectedFail => {
+                            score.applicable += 1;
+                            score.failing.push(row.clause.as_str());
+                        }
+                        _ => {}
+                    }
+                }
+                score
+            })
+            .collect()
+    }
+
+    /// The columns grouped by family, in column order: `(family, first
+    /// column index, columns)`.
+    pub fn families(&self) -> Vec<(&str, usize, &[Column])> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for group in self.columns.chunk_by(|a, b| a.family == b.family) {
+            out.push((group[0].family.as_str(), start, group));
+            start += group.len();
+        }
+        out
+    }
+}
+
+fn level_rank(l: Option<Level>) -> u8 {
+    match l {
+        Some(Level::Must) => 0,
+        Some(Level::Should) => 1,
+        Some(Level::Impl) => 2,
+        None => 3,
+    }
+}
+
+/// One implementation's conformance to the `must` clauses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Score<'a> {
+    /// Whose.
+    pub column: &'a Column,
+    /// `must` clauses whose cell passes.
+    pub passed: usize,
+    /// `must` clauses the implementation was checked on: passing, failing
+    /// or failing as expected (not precondition-failed, skipped, untestable
+    /// or uncovered).
+    pub applicable: usize,
+    /// The `must` clauses it fails (or fails as expected), in row order.
+    pub failing: Vec<&'a str>,
+}
+
+impl Row {
+    /// How many implementations pass the clause: the interop count.
+    pub fn passing(&self) -> usize {
+        self.cells
+            .iter()
+            .filter(|c| c.headline == Headline::Pass)
+            .count()
+    }
+
+    /// How many fail it, or fail it as expected.
+    pub fn failing(&self) -> usize {
+        self.cells
+            .iter()
+            .filter(|c| matches!(c.headline, Headline::Fail | Headline::ExpectedFail))
+            .count()
+    }
+
+    /// How many implementations were checked on it (pass, fail or
+    /// expected-fail).
+    pub fn applicable(&self) -> usize {
+        self.passing() + self.failing()
     }
 }

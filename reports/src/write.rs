@@ -1,7 +1,8 @@
 //! Writing the three rendered reports into a directory.
 
 use crate::error::{Error, ErrorKind};
-use crate::{render_html, render_junit, render_markdown};
+use crate::mutation::Mutation;
+use crate::{render_html_mutation, render_junit, render_markdown_mutation};
 use procspec_spec::results::RunReport;
 use procspec_spec::vocab::Clause;
 use std::fs;
@@ -17,6 +18,18 @@ pub fn write_reports(
     clauses: &[Clause],
     runs: &[RunReport],
 ) -> Result<Vec<PathBuf>, Error> {
+    write_reports_with(dir, clauses, runs, &Mutation::default())
+}
+
+/// As [`write_reports`], with the suite's mutation score (see
+/// [`load_mutation`](crate::load_mutation())) as a section of `index.md`
+/// and `index.html`.
+pub fn write_reports_with(
+    dir: &Path,
+    clauses: &[Clause],
+    runs: &[RunReport],
+    mutation: &Mutation,
+) -> Result<Vec<PathBuf>, Error> {
     fs::create_dir_all(dir).map_err(|e| {
         Error::new(
             ErrorKind::Write,
@@ -25,8 +38,11 @@ pub fn write_reports(
         )
     })?;
     let files = [
-        ("index.md", render_markdown(clauses, runs)),
-        ("index.html", render_html(clauses, runs)),
+        (
+            "index.md",
+            render_markdown_mutation(clauses, runs, mutation),
+        ),
+        ("index.html", render_html_mutation(clauses, runs, mutation)),
         ("junit.xml", render_junit(runs)),
     ];
     let mut written = Vec::with_capacity(files.len());

@@ -3,7 +3,7 @@
 //! clauses over five areas.
 
 use procspec_spec::results::{
-    CaseResult, LeakCounts, ResultKind, RunInfo, RunReport, Status, StepRecord,
+    Blame, CaseResult, LeakCounts, ResultKind, RunInfo, RunReport, Status, StepRecord,
 };
 use procspec_spec::vocab::{Clause, ErrorKind, Level, Op, Outcome, Ref, Step, Target, Value};
 
@@ -151,16 +151,33 @@ pub fn alpha(pid: u32, took: &str) -> RunReport {
                 },
                 Some(Outcome::NONE),
             ),
-            step("main", Op::Start { p: p1() }, Some(Outcome::NONE)),
-            step(
-                "p1",
-                Op::Join {
-                    p: Ref::main(),
-                    timeout_ms: Some(10),
-                },
-                Some(Outcome::NONE),
-            ),
+            StepRecord {
+                irrelevant: true,
+                ..step("main", Op::Start { p: p1() }, Some(Outcome::NONE))
+            },
+            StepRecord {
+                allowed: vec!["err not-parent (join.parent-only)".to_string()],
+                ..step(
+                    "p1",
+                    Op::Join {
+                        p: Ref::main(),
+                        timeout_ms: Some(10),
+                    },
+                    Some(Outcome::NONE),
+                )
+            },
         ],
+        // The root names the clause the failure counts under, whatever
+        // order `clauses` has.
+        root: Some(Blame {
+            clause: "start.returns-none".to_string(),
+            step: 1,
+        }),
+        observer: Some(Blame {
+            clause: "join.parent-only".to_string(),
+            step: 2,
+        }),
+        replay: Some("procspec run --impl alpha --cases cases/regressions/seq-7".to_string()),
         ..result(
             "sequence/7",
             &["join.parent-only", "start.returns-none"],

@@ -31,11 +31,44 @@ fn shows_failure_details() {
     let html = page();
     assert!(html.contains("class=\"failure-detail\""));
     assert!(html.contains("class=\"failure-detail xfail\""));
-    assert!(html.contains("main: start p1 -&gt; ok none"));
-    assert!(html.contains("p1: join main timeout_ms=10 -&gt; ok none"));
-    // A failure citing no clause is listed below the matrix.
-    assert!(html.contains("id=\"unattributed\""));
+    assert!(html.contains("<td>main: start p1</td>"));
+    assert!(html.contains("<td>p1: join main timeout_ms=10</td>"));
+    // A failure citing no clause has a story too.
     assert!(html.contains("orphans/none"));
+}
+
+#[test]
+fn stories_name_the_root_allowed_outcomes_and_replay() {
+    let html = page();
+    // sequence/7: root start.returns-none at step 2, observed at step 3;
+    // step 2 does not matter; the model allowed err not-parent at step 3.
+    assert!(html.contains("start.returns-none (step 2); observed by join.parent-only (step 3)"));
+    assert!(html.contains("<tr class=\"irrelevant root\"><td>2</td>"));
+    assert!(html.contains("<td>err not-parent (join.parent-only)</td>"));
+    assert!(html.contains("procspec run --impl alpha --cases cases/regressions/seq-7"));
+    // A failing cell links to its story.
+    let story = html
+        .split("class=\"failure-detail\" id=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap();
+    assert!(
+        html.contains(&format!("<a href=\"#{story}\">✗</a>")),
+        "{story}"
+    );
+}
+
+#[test]
+fn opens_on_scores_and_failing_clauses() {
+    let html = page();
+    let scores = html.find("id=\"scores\"").unwrap();
+    let failing = html.find("id=\"failing\"").unwrap();
+    let matrix = html.find("id=\"matrix\"").unwrap();
+    let runs = html.find("id=\"runs\"").unwrap();
+    assert!(scores < failing && failing < matrix && matrix < runs);
+    assert_eq!(html.matches("class=\"score-row").count(), 3);
+    // The matrix's header groups columns by family.
+    assert!(html.contains("class=\"fam\""));
 }
 
 #[test]
@@ -52,7 +85,9 @@ fn colours_and_filters() {
         assert!(html.contains(&format!("cell {class}")), "{class}");
     }
     for level in ["must", "should", "impl", "unknown"] {
-        assert!(html.contains(&format!("class=\"level-filter\" value=\"{level}\"")));
+        assert!(html.contains(&format!(
+            "class=\"level-filter\" type=\"checkbox\" value=\"{level}\""
+        )));
     }
     assert_eq!(html.matches("class=\"impl-filter\"").count(), 3);
     assert!(html.contains("skipped: python3 &lt;not found&gt; &amp; no fallback"));

@@ -15,6 +15,7 @@ mod html;
 mod junit;
 mod markdown;
 mod matrix;
+mod mutation;
 mod untestable;
 
 // Reading, writing, redacting, and the JSON schema of a run file.

@@ -25,6 +25,10 @@ fn nothing_to_report() {
 
     0 implementation(s), 0 clause(s).
 
+    ## At a glance
+
+    No runs.
+
     ## Runs
 
     No runs.
@@ -47,9 +51,22 @@ fn nothing_to_report() {
 fn failures_carry_steps_and_quotes() {
     let md = render_markdown(&clauses(), &runs());
     let failures = &md[md.find("## Failures").unwrap()..];
-    assert!(failures.contains("main: start p1 -> ok none"));
-    assert!(failures.contains("main: release p1 -> (no answer)"));
-    assert!(failures.contains("p1: join main timeout_ms=10 -> ok none"));
+    assert!(failures.contains("| `main: start p1` |  | `ok none` |"));
+    // The failing step of a result without per-step outcomes shows the
+    // result's expected outcomes under its root clause.
+    assert!(failures.contains(
+        "| 7 | `main: release p1` | `err already-started (start.once)` | `(no answer)` |"
+    ));
+    assert!(failures.contains(
+        "| 3 | `p1: join main timeout_ms=10` | `err not-parent (join.parent-only)` | `ok none` | observer |"
+    ));
+    assert!(failures.contains("| 2 | `main: start p1` |  | `ok none` | root, irrelevant |"));
+    assert!(failures.contains(
+        "- Root clause: start.returns-none (step 2); observed by join.parent-only (step 3)"
+    ));
+    assert!(
+        failures.contains("- Replay: `procspec run --impl alpha --cases cases/regressions/seq-7`")
+    );
     assert!(failures.contains("> start() must be called at most once per process object."));
     assert!(failures.contains("not in the clause registry"));
 }

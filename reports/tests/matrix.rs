@@ -70,16 +70,21 @@ fn rows_grouped_by_area_columns_by_name() {
 }
 
 #[test]
-fn a_result_counts_for_each_clause_it_cites() {
+fn a_pass_counts_for_each_clause_it_cites_a_failure_under_its_root() {
     let m = Matrix::new(&clauses(), &runs());
     let row = |id: &str| m.rows().iter().find(|r| r.clause == id).unwrap();
-    // alpha: start/once (pass) and sequence/7 (fail) cite start.returns-none.
+    // alpha: start/once (pass) and sequence/7 (fail, root
+    // start.returns-none, observed by a join.parent-only op) cite
+    // start.returns-none.
     let cell = &row("start.returns-none").cells[0];
     assert_eq!(
         (cell.count(Status::Pass), cell.failing(), cell.total()),
         (2, 1, 3)
     );
     assert_eq!(cell.headline, Headline::Fail);
+    // The failure does not count under the observing op's clause: only
+    // join/own-child (unexpected-pass) does.
+    assert_eq!(row("join.parent-only").cells[0].failing(), 1);
     assert_eq!(row("start.once").cells[1].headline, Headline::Pass);
     assert_eq!(
         row("daemon.no-children").cells[0].headline,

@@ -77,7 +77,7 @@ fn markdown_marks_the_cell_and_lists_the_reason() {
         .unwrap();
     assert_eq!(
         row,
-        "| `daemon.no-children` | must | ∅ untestable | ∅ untestable | skip |"
+        "| `daemon.no-children` | must | 0/0 | ∅ untestable | ∅ untestable | skip |"
     );
     assert!(!row.contains('—'));
     assert!(md.contains("— not covered · ∅ untestable: no case can check it (see below)"));
@@ -102,7 +102,7 @@ fn markdown_without_untestable_clauses_has_no_section() {
     let md = render_markdown_with(&clauses(), &[], &runs());
     assert!(!md.contains("Clauses no case can check"));
     assert!(!md.contains('∅'));
-    assert!(md.contains("| `daemon.no-children` | must | — | — | skip |"));
+    assert!(md.contains("| `daemon.no-children` | must | 0/0 | — | — | skip |"));
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn html_marks_the_cell_and_lists_the_reason() {
     let escaped = "No op can *daemonise* a `Process` | &lt;agent&gt; &amp; &quot;friends&quot;.";
     assert!(!html.contains("<agent>"));
     assert!(html.contains(
-        "<td class=\"cell st-untestable\" data-col=\"0\" title=\"untestable: no case can check this clause\">∅ untestable</td>"
+        "<td class=\"cell st-untestable\" data-col=\"0\" title=\"untestable: no case can check this clause\">∅</td>"
     ));
     assert!(html.contains(".st-untestable{"));
     assert!(html.contains("∅ untestable: no case can check it"));
@@ -129,7 +129,9 @@ fn html_marks_the_cell_and_lists_the_reason() {
     let plain = render_html_with(&clauses(), &[], &runs());
     assert!(!plain.contains("st-untestable\""));
     assert!(!plain.contains("id=\"untestable\""));
-    assert!(plain.contains("<td class=\"cell st-none\" data-col=\"0\" title=\"none\">—</td>"));
+    assert!(
+        plain.contains("<td class=\"cell st-none\" data-col=\"0\" title=\"alpha: none\">·</td>")
+    );
 }
 
 /// The plain renderers take the list the spec embeds.

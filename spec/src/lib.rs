@@ -8,7 +8,7 @@
 //!
 //! - [`vocab`]: the language every part speaks (refs, ops, targets,
 //!   outcomes, error kinds, capabilities, clauses).
-//! - [`clauses`]: the clause registry, `spec/clauses.toml`, embedded.
+//! - [`clauses`](mod@clauses): the clause registry, `spec/clauses.toml`, embedded.
 //! - [`untested`](mod@untested): the `must` clauses no case can check
 //!   (the vocabulary cannot express them), `spec/untested.toml`, embedded.
 //! - [`model`]: the oracle. Given the state of every process object of a

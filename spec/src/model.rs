@@ -2,7 +2,7 @@
 //!
 //! [`World`] is the state of every process object and every OS process of a
 //! run, as far as the runner can know it. [`transition`] maps a world and a
-//! [`Step`] to every outcome an implementation may show, each with the
+//! [`Step`](crate::vocab::Step) to every outcome an implementation may show, each with the
 //! clause that demands it and the world that follows. Timing is explicit: a
 //! child that was released "may or may not have exited" until something
 //! observes it, so `is_alive()` on it allows both answers and the answer

@@ -95,7 +95,8 @@ pub struct RunInfo {
     pub os: String,
     /// The state machine's seed.
     pub seed: u64,
-    /// The wire protocol version (0 for in-process adapters).
+    /// The wire protocol version (0 for an in-process adapter, which the
+    /// `procspec` runner no longer uses).
     pub protocol_version: u32,
     /// False when the run was interrupted: the results are partial.
     #[serde(default = "yes")]

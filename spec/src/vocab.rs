@@ -53,6 +53,7 @@ impl From<&str> for Ref {
 /// blocking targets wait on a pipe until [`Op::Release`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
+#[allow(missing_docs)] // the fields are spec/protocol.schema.json's
 pub enum Target {
     /// Exit at once with `code` (0..=255), like `sys.exit(code)`.
     Exit { code: u8 },
@@ -179,6 +180,7 @@ impl Target {
 /// `p == at` addresses the executing process's own `current_process()`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
+#[allow(missing_docs)] // the fields are spec/protocol.schema.json's
 pub enum Op {
     /// Construct a process object named `id` at the executing process.
     /// `group` is the constructor's compatibility argument: anything but

@@ -26,8 +26,9 @@
 //!   reports), and implementations not started yet are reported skipped,
 //!   incomplete.
 
-use super::run::{read_report, write_report, Finished};
+use super::run::{read_report, write_report};
 use crate::summary;
+use crate::summary::Finished;
 use anyhow::{Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use procspec_harness::watchdog;

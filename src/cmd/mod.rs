@@ -5,13 +5,14 @@
 pub mod explain;
 pub mod jobs;
 pub mod list;
+pub mod python;
 pub mod report;
 pub mod run;
 pub mod serve;
 
 use anyhow::{anyhow, bail, Context, Result};
 use procspec_harness::cases::{load_cases, LoadedCase};
-use procspec_harness::impls::{load_impls, ImplSpec};
+use procspec_runner::impls::{load_impls, ImplSpec};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -27,7 +28,8 @@ fn is_root(dir: &Path) -> bool {
 }
 
 /// The repository root: `explicit` (checked), else the nearest ancestor
-/// of the current directory that is a checkout.
+/// of the current directory that is a checkout, else the copy of the
+/// checkout's files embedded in the binary (`embedded.rs`).
 pub fn find_root(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = explicit {
         if !is_root(dir) {
@@ -39,15 +41,11 @@ pub fn find_root(explicit: Option<&Path>) -> Result<PathBuf> {
         return Ok(dir.to_path_buf());
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    cwd.ancestors()
-        .find(|d| is_root(d))
-        .map(Path::to_path_buf)
-        .ok_or_else(|| {
-            anyhow!(
-                "{} is not inside a procspec checkout (no ancestor has cases/ and spec/clauses.toml); run from the repository or pass --root",
-                cwd.display()
-            )
-        })
+    match cwd.ancestors().find(|d| is_root(d)) {
+        Some(d) => Ok(d.to_path_buf()),
+        // Outside a checkout: the files embedded in the binary.
+        None => crate::embedded::root(),
+    }
 }
 
 /// Every case under `<root>/cases`.

@@ -9,7 +9,9 @@ use std::process::ExitCode;
 /// Write the report (index.md, index.html, junit.xml) of the run files in DIR.
 ///
 /// Every *.json directly in DIR must be a run report (as `procspec run`
-/// writes them); the matrix has one column per file. Runs are redacted
+/// writes them); the matrix has one column per file. DIR/mutation/kills.json
+/// (the mutant catalogue's kill matrix) and DIR/mutation/cargo-mutants.json
+/// (scripts/mutants.sh), when present, become the report's mutation score. Runs are redacted
 /// (pids, sentinels, random authkeys, durations; stable order) before
 /// rendering, so the same results give the same bytes.
 #[derive(Debug, Args)]
@@ -69,6 +71,7 @@ pub fn write(dir: &Path) -> Result<Vec<PathBuf>> {
         );
     }
     runs.iter_mut().for_each(procspec_reports::redact);
-    procspec_reports::write_reports(dir, procspec_spec::clauses(), &runs)
+    let mutation = procspec_reports::load_mutation(dir).map_err(|e| anyhow!("{e}"))?;
+    procspec_reports::write_reports_with(dir, procspec_spec::clauses(), &runs, &mutation)
         .map_err(|e| anyhow!("{e}"))
 }

@@ -7,17 +7,18 @@
 //! case files, implementation and expectation files, unknown case ids in
 //! expectations): a configuration error exits 2 without running anything.
 
-use crate::summary;
+use crate::summary::{self, Finished};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use procspec_harness::cases::LoadedCase;
 use procspec_harness::expectations::Expectations;
-use procspec_harness::impls::{ImplKind, Resolved};
 use procspec_harness::remote::{RemoteAdapter, RemoteCommand, PROTOCOL};
 use procspec_harness::run::{run_implementation, Progress, RunOptions};
 use procspec_harness::units::{Selection, Unit};
 use procspec_harness::{Adapter, AdapterFailure};
+use procspec_reference::StartMethod;
+use procspec_runner::impls::{Launch, Resolved};
 use procspec_spec::results::{LeakCounts, RunInfo, RunReport};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -35,12 +36,14 @@ use std::time::{Duration, Instant};
 /// An implementation that is not present here (no interpreter, a failing
 /// probe) is written as skipped, with the reason.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which").required(true).args(["impls", "adapter", "all"])))]
+#[command(group(ArgGroup::new("which").required(true).args(["impls", "adapter", "all", "process_class"])))]
+#[command(group(ArgGroup::new("adhoc").args(["adapter", "process_class"])))]
 #[command(after_help = "\
 Examples:
   procspec run --impl cpython-fork --sequences 16
   procspec run --all
   procspec run --adapter 'python3 fixtures/python/procspec_adapter.py --start-method spawn'
+  procspec run --process-class mylib:Worker --python python3.12 --start-method spawn
 
 Exit status: 0 when every result matches its expectation (pass, expected-fail, \
 precondition-failed, skip), 1 otherwise or when an adapter could not start, 2 for \
@@ -61,15 +64,21 @@ pub struct RunArgs {
     all: bool,
 
     /// The name of an --adapter run, and of its OUT/<name>.json
-    /// [default: from the adapter's hello, <implementation>-<start method>].
-    #[arg(long, requires = "adapter", value_name = "NAME")]
+    /// [default: from the adapter's hello, <implementation>-<start method>]
+    /// (of a --process-class run: NAME-<start method>).
+    #[arg(long, requires = "adhoc", value_name = "NAME")]
     name: Option<String>,
 
-    /// The expectation file (known divergences) of an --adapter run.
-    #[arg(long, requires = "adapter", value_name = "FILE")]
+    /// The expectation file (known divergences) of an --adapter or
+    /// --process-class run.
+    #[arg(long, requires = "adhoc", value_name = "FILE")]
     expectations: Option<PathBuf>,
 
-    /// Where run files and the report go [default: <root>/reports/latest].
+    #[command(flatten)]
+    python: super::python::PythonArgs,
+
+    /// Where run files and the report go [default: <root>/reports/latest;
+    /// outside a checkout, ./procspec-reports].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 
@@ -201,20 +210,6 @@ struct Job {
     expectations: Expectations,
 }
 
-/// How one run ended.
-pub struct Finished {
-    /// The report, as written.
-    pub report: RunReport,
-    /// Where it was written.
-    pub path: PathBuf,
-    /// How long it took.
-    pub elapsed: Duration,
-    /// The adapter could not start: the run is skipped, and that is a failure.
-    pub broken: bool,
-    /// Things to tell people.
-    pub notes: Vec<String>,
-}
-
 /// `procspec run`.
 pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
     let root = super::find_root(root)?;
@@ -225,10 +220,13 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
         None => repository_cases,
     };
     let jobs = plan(&root, args, &known)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join("reports/latest"));
+    let out = args.out.clone().unwrap_or_else(|| {
+        if crate::embedded::is_embedded(&root) {
+            PathBuf::from("procspec-reports")
+        } else {
+            root.join("reports/latest")
+        }
+    });
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create the output directory {}", out.display()))?;
 
@@ -271,7 +269,12 @@ pub fn run(root: Option<&Path>, args: &RunArgs) -> Result<ExitCode> {
             }
         }
         return Ok(ExitCode::SUCCESS);
-    } else if workers > 1 && args.adapter.is_none() && (total > 1 || units(args, &cases).len() > 1)
+    } else if workers > 1
+        && args.adapter.is_none()
+        // Workers re-run tracked implementations by name (`worker_args`);
+        // a --process-class run's jobs are built here, so they run here.
+        && args.python.process_class.is_none()
+        && (total > 1 || units(args, &cases).len() > 1)
     {
         finished = in_workers(&root, args, jobs, &settings, workers, &cases)?;
     } else {
@@ -393,6 +396,30 @@ pub(super) fn write_report(path: &Path, report: &RunReport) -> Result<()> {
 
 /// The jobs, every configuration checked.
 fn plan(root: &Path, args: &RunArgs, known: &[String]) -> Result<Vec<Job>> {
+    if args.python.process_class.is_some() {
+        if let Some(n) = &args.name {
+            check_name(n)?;
+        }
+        let jobs = super::python::jobs(root, &args.python, args.name.as_deref())?;
+        return jobs
+            .into_iter()
+            .map(|j| {
+                // --expectations, else those of the tracked implementation
+                // the class's lifecycle comes from.
+                let expectations = match args.expectations.as_ref().or(j.inherited.as_ref()) {
+                    Some(p) => load_expectations(p, known)?,
+                    None => Expectations::default(),
+                };
+                Ok(Job {
+                    name: Some(j.name),
+                    start_method: j.start_method,
+                    protocol: PROTOCOL as u32,
+                    target: Target::Command(j.command),
+                    expectations,
+                })
+            })
+            .collect();
+    }
     if let Some(line) = &args.adapter {
         let cmd = RemoteCommand::parse(line).map_err(|e| anyhow!("--adapter {line:?}: {e}"))?;
         let expectations = match &args.expectations {
@@ -454,10 +481,9 @@ fn plan(root: &Path, args: &RunArgs, known: &[String]) -> Result<Vec<Job>> {
         jobs.push(Job {
             name: Some(spec.name.clone()),
             start_method: spec.start_method.clone(),
-            protocol: match spec.kind {
-                ImplKind::Reference => 0,
-                ImplKind::Remote => PROTOCOL as u32,
-            },
+            // Every implementation, the reference included, is an adapter
+            // process speaking the protocol.
+            protocol: PROTOCOL as u32,
             target,
             expectations,
         });
@@ -553,14 +579,41 @@ fn skipped(name: &str, start_method: &str, protocol: u32, seed: u64, reason: Str
     }
 }
 
+/// Start an implementation: always an adapter process, so that the
+/// runner's process runs no implementation code and has no child but
+/// adapters, each leading its own process group (`tests/cli.rs` checks).
 fn start(target: &Target, deadline: Duration) -> Result<Box<dyn Adapter>, AdapterFailure> {
-    match target {
-        Target::Present(r) => r.start(deadline),
-        Target::Command(cmd) => Ok(Box::new(
-            RemoteAdapter::start(cmd.clone(), deadline)?.with_op_deadline(deadline),
-        )),
+    let cmd = match target {
+        Target::Present(Resolved {
+            launch: Launch::Reference(method),
+            ..
+        }) => reference_server(*method)?,
+        Target::Present(Resolved {
+            launch: Launch::Remote(cmd),
+            ..
+        })
+        | Target::Command(cmd) => cmd.clone(),
         Target::Absent(_) => unreachable!("an absent implementation is not started"),
-    }
+    };
+    Ok(Box::new(
+        RemoteAdapter::start(cmd, deadline)?.with_op_deadline(deadline),
+    ))
+}
+
+/// The reference as an adapter process: this binary's `serve-reference`.
+fn reference_server(method: StartMethod) -> Result<RemoteCommand, AdapterFailure> {
+    let exe = std::env::current_exe().map_err(|e| AdapterFailure::Crash {
+        message: format!("cannot find this program to serve the reference: {e}"),
+    })?;
+    let method = if method == StartMethod::Spawn {
+        "spawn"
+    } else {
+        "fork"
+    };
+    Ok(RemoteCommand::new(exe.to_string_lossy().into_owned())
+        .arg("serve-reference")
+        .arg("--start-method")
+        .arg(method))
 }
 
 /// How every job runs.
@@ -704,11 +757,11 @@ fn with_progress<T>(
             body(&mut |_| {})
         }
         Display::Bar => {
-            // Hidden until it knows where to draw: a first frame drawn on
-            // descriptor 2 before the swap would be left stranded.
+            // Only the runner writes to the terminal: every adapter's
+            // stderr (and its children's) is a pipe the runner drains.
             let bar = ProgressBar::with_draw_target(
                 Some(cases as u64 + sequences),
-                ProgressDrawTarget::hidden(),
+                ProgressDrawTarget::stderr(),
             );
             bar.set_style(
                 ProgressStyle::with_template(
@@ -718,10 +771,6 @@ fn with_progress<T>(
                 .progress_chars("=> "),
             );
             bar.set_prefix(tag.to_string());
-            let above = crate::stderr_above_bar::StderrAboveBar::start(&bar);
-            if above.is_none() {
-                bar.set_draw_target(ProgressDrawTarget::stderr());
-            }
             bar.set_message(format!("cases 0/{cases}"));
             bar.enable_steady_tick(Duration::from_millis(120));
             let mut done = 0usize;
@@ -745,7 +794,6 @@ fn with_progress<T>(
                     ));
                 }
             });
-            drop(above);
             bar.finish_and_clear();
             result
         }

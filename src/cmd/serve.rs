@@ -5,11 +5,11 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use procspec_harness::adapter::{Adapter, Observed};
+use procspec_harness::adapter::{Adapter, AdapterFailure};
 use procspec_harness::reference_adapter::ReferenceAdapter;
+use procspec_protocol::{parse_request, Hello, Reply, Request};
 use procspec_reference::StartMethod;
-use procspec_spec::vocab::{Capability, Step};
-use serde_json::{json, Value};
+use procspec_spec::vocab::Capability;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -30,57 +30,17 @@ enum Method {
     Spawn,
 }
 
-/// What a request line asks for.
-enum Request {
-    Op(u64, Step),
-    Reset(u64),
-    Shutdown,
-}
-
-/// Parse one request line; an `Err` carries the id to answer (if one was
-/// readable) and the message of the `error` line.
-fn parse(line: &str) -> Result<Request, (Option<u64>, String)> {
-    let value: Value = serde_json::from_str(line).map_err(|e| (None, format!("bad JSON: {e}")))?;
-    let Value::Object(map) = value else {
-        return Err((None, "not a JSON object".into()));
-    };
-    let kind = map.get("type").and_then(Value::as_str).unwrap_or("");
-    if kind == "shutdown" {
-        return Ok(Request::Shutdown);
+/// The `error` answer for a request the reference could not carry out.
+fn error(id: Option<u64>, failure: &AdapterFailure) -> Reply {
+    Reply::Error {
+        id,
+        message: failure.to_string(),
     }
-    let id = map.get("id").and_then(Value::as_u64);
-    let need_id = || id.ok_or((None, format!("`{kind}` without a valid id")));
-    match kind {
-        "op" => {
-            let id = need_id()?;
-            let step = map
-                .get("step")
-                .ok_or((Some(id), "`op` without a step".to_string()))?;
-            let step: Step = serde_json::from_value(step.clone())
-                .map_err(|e| (Some(id), format!("bad step: {e}")))?;
-            Ok(Request::Op(id, step))
-        }
-        "reset" => Ok(Request::Reset(need_id()?)),
-        "" => Err((id, "no message `type`".into())),
-        other => Err((id, format!("unknown message type `{other}`"))),
-    }
-}
-
-fn result_line(id: u64, observed: &Observed) -> Value {
-    let mut line = json!({"type": "result", "id": id, "outcome": observed.outcome});
-    if let Some(native) = &observed.native {
-        line["native"] = json!(native);
-    }
-    line
-}
-
-fn error_line(id: Option<u64>, message: &str) -> Value {
-    json!({"type": "error", "id": id, "message": message})
 }
 
 /// Write one line and flush. Stdout is locked only for the write: a child
 /// forked while a lock is held would deadlock flushing it.
-fn send(line: &Value) -> Result<()> {
+fn send(line: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}")
         .and_then(|()| out.flush())
@@ -89,6 +49,13 @@ fn send(line: &Value) -> Result<()> {
 
 /// Serve until `shutdown` or end of file.
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
+    // Spawned reference children re-execute this program as
+    // `serve-reference`: here they find their targets and branch off into
+    // them, before anything else happens.
+    procspec_reference::set_spawn_args(vec!["serve-reference".into()]);
+    procspec_harness::reference_adapter::register_targets();
+    procspec_reference::init();
+
     let method = match args.start_method {
         Method::Fork => StartMethod::Fork,
         Method::Spawn => StartMethod::Spawn,
@@ -103,18 +70,18 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         .copied()
         .filter(|c| *c != Capability::Orphans)
         .collect();
-    let hello = json!({
-        "type": "hello",
-        "protocol": 1,
-        "implementation": "procspec-reference",
-        "version": info.version,
-        "start_method": info.start_method,
-        "platform": "linux-x86_64",
-        "capabilities": capabilities,
-        "pid": std::process::id(),
-        "process_class": "procspec_reference::Process",
-    });
-    send(&hello)?;
+    let hello = Hello {
+        implementation: "procspec-reference".into(),
+        version: info.version,
+        start_method: info.start_method,
+        platform: procspec_protocol::platform(),
+        capabilities,
+        unknown_capabilities: Vec::new(),
+        pid: std::process::id(),
+        process_class: "procspec_reference::Process".into(),
+        unknown_fields: Vec::new(),
+    };
+    send(&hello.line()?)?;
 
     // Stdin, like stdout, is not locked while an op runs (it forks).
     let mut line = String::new();
@@ -130,49 +97,24 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        let answer = match parse(&line) {
+        let answer = match parse_request(line.as_bytes()) {
             Ok(Request::Shutdown) => break,
-            Ok(Request::Op(id, step)) => match adapter.apply(&step) {
-                Ok(observed) => result_line(id, &observed),
-                Err(failure) => error_line(Some(id), &failure.to_string()),
+            Ok(Request::Op { id, step }) => match adapter.apply(&step) {
+                Ok(observed) => Reply::result(id, observed),
+                Err(failure) => error(Some(id), &failure),
             },
-            Ok(Request::Reset(id)) => match adapter.reset() {
-                Ok(()) => json!({"type": "reset-done", "id": id}),
-                Err(failure) => error_line(Some(id), &failure.to_string()),
+            Ok(Request::Reset { id }) => match adapter.reset() {
+                Ok(()) => Reply::ResetDone {
+                    id,
+                    helpers: Vec::new(),
+                },
+                Err(failure) => error(Some(id), &failure),
             },
-            Err((id, message)) => error_line(id, &message),
+            Err(refused) => refused.reply(),
         };
-        send(&answer)?;
+        send(&answer.line()?)?;
     }
     // Shutdown or end of file: clean up like a reset, exit 0.
     let _ = adapter.reset();
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requests() {
-        assert!(matches!(
-            parse(r#"{"type":"op","id":3,"step":{"at":"main","op":"name","p":"p1"}}"#),
-            Ok(Request::Op(3, _))
-        ));
-        assert!(matches!(
-            parse(r#"{"type":"reset","id":4}"#),
-            Ok(Request::Reset(4))
-        ));
-        assert!(matches!(
-            parse(r#"{"type":"shutdown"}"#),
-            Ok(Request::Shutdown)
-        ));
-        assert!(matches!(parse("garbage"), Err((None, _))));
-        assert!(matches!(parse("[1]"), Err((None, _))));
-        assert!(matches!(
-            parse(r#"{"type":"op","id":5,"step":{"at":"main","op":"fly"}}"#),
-            Err((Some(5), _))
-        ));
-        assert!(matches!(parse(r#"{"type":"reset"}"#), Err((None, _))));
-    }
 }

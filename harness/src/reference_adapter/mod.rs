@@ -11,6 +11,7 @@ mod executor;
 mod link;
 mod targets;
 
+pub use executor::map_kind;
 pub use targets::register_targets;
 
 use crate::adapter::{Adapter, AdapterFailure, AdapterInfo, Observed};
@@ -252,6 +253,9 @@ impl Adapter for ReferenceAdapter {
             .filter(|p| !own.contains(p))
             .collect();
         crate::guard::kill_pids(&below);
+        // Dead before the reset answers: those orphaned to a runner in
+        // another process are its to reap, and it reaps after the answer.
+        crate::guard::wait_ended(&below, std::time::Instant::now() + deadline);
         let r = self.worker().ask(Job::Reset, deadline);
         // Grandchildren that died while their agent lived were passed to the
         // runner as zombies when the agent died: they are ours to reap.

@@ -2,6 +2,7 @@
 //! working directory, parsed from one shell-like command line without a
 //! shell.
 
+use crate::error::{Error, ErrorKind};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -70,97 +71,102 @@ impl RemoteCommand {
     /// `|`, `&`, `;`, `<`, `>`, `(`, `)`, a `$` or `` ` `` in double quotes
     /// and a word starting with `#` are refused, since they would mean
     /// something else to a shell.
-    pub fn parse(command_line: &str) -> Result<RemoteCommand, String> {
-        let mut words: Vec<Word> = Vec::new();
-        let mut cur: Option<Word> = None;
-        let mut chars = command_line.chars();
-        while let Some(c) = chars.next() {
-            match c {
-                c if c.is_whitespace() => {
-                    if let Some(w) = cur.take() {
-                        words.push(w);
-                    }
-                }
-                '\'' => {
-                    let w = cur.get_or_insert_with(Word::default);
-                    w.quoted = true;
-                    loop {
-                        match chars.next() {
-                            None => return Err("unterminated single quote".into()),
-                            Some('\'') => break,
-                            Some(c) => w.text.push(c),
-                        }
-                    }
-                }
-                '"' => {
-                    let w = cur.get_or_insert_with(Word::default);
-                    w.quoted = true;
-                    loop {
-                        match chars.next() {
-                            None => return Err("unterminated double quote".into()),
-                            Some('"') => break,
-                            Some('\\') => match chars.next() {
-                                None => return Err("unterminated double quote".into()),
-                                Some('\n') => {}
-                                Some(c @ ('"' | '\\' | '$' | '`')) => w.text.push(c),
-                                Some(c) => {
-                                    w.text.push('\\');
-                                    w.text.push(c);
-                                }
-                            },
-                            Some(c @ ('$' | '`')) => return Err(needs_shell(c)),
-                            Some(c) => w.text.push(c),
-                        }
-                    }
-                }
-                '\\' => {
-                    let w = cur.get_or_insert_with(Word::default);
-                    match chars.next() {
-                        None => return Err("trailing backslash".into()),
-                        Some('\n') => {}
-                        Some(c) => {
-                            w.quoted = true;
-                            w.text.push(c);
-                        }
-                    }
-                }
-                '#' if cur.is_none() => return Err(needs_shell('#')),
-                c if SHELL_ONLY.contains(&c) => return Err(needs_shell(c)),
-                '=' => {
-                    let w = cur.get_or_insert_with(Word::default);
-                    if w.eq.is_none() && !w.quoted {
-                        w.eq = Some(w.text.len());
-                    }
-                    w.text.push('=');
-                }
-                c => cur.get_or_insert_with(Word::default).text.push(c),
-            }
-        }
-        if let Some(w) = cur.take() {
-            words.push(w);
-        }
-
-        let mut env = Vec::new();
-        let mut rest = words.into_iter();
-        for w in rest.by_ref() {
-            match w.assignment() {
-                Some(kv) => env.push(kv),
-                None => {
-                    return Ok(RemoteCommand {
-                        program: w.text,
-                        args: rest.map(|w| w.text).collect(),
-                        env,
-                        cwd: None,
-                    })
-                }
-            }
-        }
-        Err(if env.is_empty() {
-            "empty command".into()
-        } else {
-            "no program after the environment assignments".into()
-        })
+    pub fn parse(command_line: &str) -> Result<RemoteCommand, Error> {
+        split(command_line).map_err(|m| Error::new(ErrorKind::CommandLine, m))
     }
+}
+
+/// [`RemoteCommand::parse`], with a bare message.
+fn split(command_line: &str) -> Result<RemoteCommand, String> {
+    let mut words: Vec<Word> = Vec::new();
+    let mut cur: Option<Word> = None;
+    let mut chars = command_line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if let Some(w) = cur.take() {
+                    words.push(w);
+                }
+            }
+            '\'' => {
+                let w = cur.get_or_insert_with(Word::default);
+                w.quoted = true;
+                loop {
+                    match chars.next() {
+                        None => return Err("unterminated single quote".into()),
+                        Some('\'') => break,
+                        Some(c) => w.text.push(c),
+                    }
+                }
+            }
+            '"' => {
+                let w = cur.get_or_insert_with(Word::default);
+                w.quoted = true;
+                loop {
+                    match chars.next() {
+                        None => return Err("unterminated double quote".into()),
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            None => return Err("unterminated double quote".into()),
+                            Some('\n') => {}
+                            Some(c @ ('"' | '\\' | '$' | '`')) => w.text.push(c),
+                            Some(c) => {
+                                w.text.push('\\');
+                                w.text.push(c);
+                            }
+                        },
+                        Some(c @ ('$' | '`')) => return Err(needs_shell(c)),
+                        Some(c) => w.text.push(c),
+                    }
+                }
+            }
+            '\\' => {
+                let w = cur.get_or_insert_with(Word::default);
+                match chars.next() {
+                    None => return Err("trailing backslash".into()),
+                    Some('\n') => {}
+                    Some(c) => {
+                        w.quoted = true;
+                        w.text.push(c);
+                    }
+                }
+            }
+            '#' if cur.is_none() => return Err(needs_shell('#')),
+            c if SHELL_ONLY.contains(&c) => return Err(needs_shell(c)),
+            '=' => {
+                let w = cur.get_or_insert_with(Word::default);
+                if w.eq.is_none() && !w.quoted {
+                    w.eq = Some(w.text.len());
+                }
+                w.text.push('=');
+            }
+            c => cur.get_or_insert_with(Word::default).text.push(c),
+        }
+    }
+    if let Some(w) = cur.take() {
+        words.push(w);
+    }
+
+    let mut env = Vec::new();
+    let mut rest = words.into_iter();
+    for w in rest.by_ref() {
+        match w.assignment() {
+            Some(kv) => env.push(kv),
+            None => {
+                return Ok(RemoteCommand {
+                    program: w.text,
+                    args: rest.map(|w| w.text).collect(),
+                    env,
+                    cwd: None,
+                })
+            }
+        }
+    }
+    Err(if env.is_empty() {
+        "empty command".into()
+    } else {
+        "no program after the environment assignments".into()
+    })
 }
 
 fn needs_shell(c: char) -> String {
@@ -251,7 +257,8 @@ mod tests {
             "prog (x)",
         ] {
             let e = RemoteCommand::parse(bad).unwrap_err();
-            assert!(e.contains("shell"), "{bad}: {e}");
+            assert_eq!(e.kind(), ErrorKind::CommandLine);
+            assert!(e.message().contains("shell"), "{bad}: {e}");
         }
         // Quoted, they are plain characters.
         let (_, _, a) = words(r#"prog '>' '$HOME' \| "a#b" x#y"#);
@@ -260,19 +267,29 @@ mod tests {
 
     #[test]
     fn malformed_lines() {
-        assert_eq!(RemoteCommand::parse("").unwrap_err(), "empty command");
-        assert_eq!(RemoteCommand::parse("   ").unwrap_err(), "empty command");
+        assert_eq!(
+            RemoteCommand::parse("").unwrap_err().message(),
+            "empty command"
+        );
+        assert_eq!(
+            RemoteCommand::parse("   ").unwrap_err().message(),
+            "empty command"
+        );
         assert!(RemoteCommand::parse("A=1")
             .unwrap_err()
+            .message()
             .contains("no program"));
         assert!(RemoteCommand::parse("prog 'x")
             .unwrap_err()
+            .message()
             .contains("single"));
         assert!(RemoteCommand::parse("prog \"x")
             .unwrap_err()
+            .message()
             .contains("double"));
         assert!(RemoteCommand::parse("prog x\\")
             .unwrap_err()
+            .message()
             .contains("backslash"));
     }
 

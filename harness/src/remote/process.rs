@@ -267,10 +267,14 @@ impl Live {
     /// the case. Called while the leader is unreaped, so the group id
     /// still means this group.
     pub fn reap_orphans(&self) {
-        let me = sys::getpid();
-        for m in sys::group_members(self.pid) {
-            if m.pid != self.pid && m.ppid == me && m.state == 'Z' {
-                sys::try_reap(m.pid);
+        // The runner's own children, not every process: this runs after
+        // every reset.
+        for pid in sys::own_children() {
+            if pid != self.pid
+                && sys::group_of(pid) == Some(self.pid)
+                && sys::stat(pid).is_some_and(|s| s.state == 'Z')
+            {
+                sys::try_reap(pid);
             }
         }
     }

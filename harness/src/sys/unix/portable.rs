@@ -77,6 +77,26 @@ pub fn descendants(root: u32) -> Vec<ProcStat> {
     out
 }
 
+/// This process's children (zombies included), from the `ps` table.
+pub fn own_children() -> Vec<u32> {
+    let me = std::process::id();
+    let mut out: Vec<u32> = table()
+        .into_iter()
+        .filter(|(s, _)| s.ppid == me)
+        .map(|(s, _)| s.pid)
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// The process group of `pid`; `None` if it is gone.
+pub fn group_of(pid: u32) -> Option<u32> {
+    table()
+        .into_iter()
+        .find(|(s, _)| s.pid == pid)
+        .map(|(_, g)| g)
+}
+
 /// Members of process group `pgid`, zombies included.
 pub fn group_members(pgid: u32) -> Vec<ProcStat> {
     table()

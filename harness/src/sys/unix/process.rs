@@ -1,8 +1,6 @@
 //! Processes and process groups: signals, reaping, fork, and the group
 //! the watchdog kills (POSIX).
 
-use super::getpid;
-
 /// Send `signal` to `pid`; errors (already gone) are ignored.
 pub fn kill(pid: u32, signal: i32) {
     // SAFETY: kill(2) takes plain integers; a stale pid at worst signals
@@ -51,11 +49,15 @@ pub fn kill_group(pgid: u32, signal: i32) {
 
 /// Fork. `Ok(None)` in the child, `Ok(Some(pid))` in the parent.
 ///
+/// # Safety
+///
 /// Only call while the process has a single thread: the child runs on with
-/// a copy of this thread alone.
-pub fn fork_single_threaded() -> std::io::Result<Option<u32>> {
-    // SAFETY: callers fork before any other thread exists, so the child
-    // inherits no lock held by a thread that is not there.
+/// a copy of this thread alone, and a lock another thread held would stay
+/// held in it forever.
+pub unsafe fn fork_single_threaded() -> std::io::Result<Option<u32>> {
+    // SAFETY: callers fork before any other thread exists (this function's
+    // contract), so the child inherits no lock held by a thread that is not
+    // there.
     match unsafe { libc::fork() } {
         -1 => Err(std::io::Error::last_os_error()),
         0 => Ok(None),
@@ -68,59 +70,6 @@ pub fn own_process_group() {
     // SAFETY: setpgid(0, 0) only changes this process's group.
     unsafe {
         libc::setpgid(0, 0);
-    }
-}
-
-/// Make `pid` (a child just forked) the leader of a process group of its
-/// own, from the parent's side: the group exists when this returns, even
-/// if the child has not run yet (the shell's idiom: both sides call it).
-pub fn make_group_leader(pid: u32) {
-    // SAFETY: setpgid on our own child; plain integers.
-    unsafe {
-        libc::setpgid(pid as libc::pid_t, pid as libc::pid_t);
-    }
-}
-
-/// The process group every child forked by the runner joins, and the
-/// runner's pid (0 until [`fork_children_into_group`] is called).
-static FORK_GROUP: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-
-static FORK_PARENT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-
-extern "C" fn join_fork_group_in_child() {
-    use std::sync::atomic::Ordering::Relaxed;
-    let group = FORK_GROUP.load(Relaxed);
-    // SAFETY: getpgrp, setpgid, getppid and _exit are async-signal-safe,
-    // which is all a fork child of a multithreaded process may call.
-    unsafe {
-        // Forks of processes already in the group inherit it.
-        if group == 0 || libc::getpgrp() == group {
-            return;
-        }
-        if libc::setpgid(0, group) != 0 {
-            // The group is gone with the watchdog: nothing to join.
-            return;
-        }
-        // The runner died between the fork and the join, so the watchdog
-        // may already have killed the group: this child must not run on.
-        if libc::getppid() != FORK_PARENT.load(Relaxed) {
-            libc::_exit(1);
-        }
-    }
-}
-
-/// Every child this process forks from now on joins process group `group`
-/// (the watchdog's) before it runs any code of its own, so the watchdog
-/// can kill it from the instant it exists. Its descendants inherit the
-/// group. (`pthread_atfork` fails only for lack of memory.)
-pub fn fork_children_into_group(group: u32) {
-    use std::sync::atomic::Ordering::Relaxed;
-    FORK_PARENT.store(libc::pid_t::try_from(getpid()).unwrap_or(0), Relaxed);
-    FORK_GROUP.store(libc::pid_t::try_from(group).unwrap_or(0), Relaxed);
-    // SAFETY: registers a child-side fork handler that calls only
-    // async-signal-safe functions (above).
-    unsafe {
-        libc::pthread_atfork(None, None, Some(join_fork_group_in_child));
     }
 }
 

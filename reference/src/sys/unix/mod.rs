@@ -161,10 +161,17 @@ pub fn write_stderr(buf: &[u8]) -> io::Result<()> {
 /// async-signal-safe calls. `child` runs ordinary Rust (allocation, locks):
 /// callers acquire every lock the child needs before calling this (glibc's
 /// malloc has its own fork handlers), which is what makes that work.
-pub fn fork_then<F: FnOnce() -> i32>(child: F) -> io::Result<i32> {
+///
+/// # Safety
+///
+/// Every lock `child` takes must be held by the calling thread when this
+/// is called (and released by `child` in the child, by the caller in the
+/// parent); `child` must not wait for any other thread of the parent.
+pub unsafe fn fork_then<F: FnOnce() -> i32>(child: F) -> io::Result<i32> {
     // SAFETY: fork itself is sound; the child below never returns into the
     // caller's frame (it `_exit`s), and the caller holds the locks the child
-    // uses (see the doc comment), so it cannot wait on a vanished thread.
+    // uses (this function's contract), so it cannot wait on a vanished
+    // thread.
     let pid = cvt(unsafe { libc::fork() })?;
     if pid == 0 {
         let code = child();

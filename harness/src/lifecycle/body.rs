@@ -1,0 +1,326 @@
+//! What a child of a [`Lifecycle`] implementation runs: the vocabulary's
+//! targets as data, and the Unix-socket channels between a creator and its
+//! blocking and agent children (found by path, so a forked and a
+//! re-executed child reach them alike). Every target body lives here.
+
+use super::executor;
+use super::Lifecycle;
+use crate::adapter::{NativeError, Observed};
+use procspec_spec::vocab::{Outcome, Ref, Step, Target};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a creator waits for a child to connect and report ready.
+pub const READY_DEADLINE: Duration = Duration::from_secs(10);
+/// How long a creator waits for its agent's answer to one op.
+pub const AGENT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// What a child runs. Plain data: serialize it to hand it to a
+/// re-executed child.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Body {
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Kind {
+    Exit(i32),
+    /// Leave at once, no exit handler (`os._exit`).
+    OsExit(i32),
+    /// Send this process `signal` with its default action.
+    SelfSignal(i32),
+    Return,
+    Raise,
+    ExitWithMessage(String),
+    /// Connect to `socket`, report ready if asked, block until a byte.
+    Block {
+        socket: PathBuf,
+        ignore_sigterm: bool,
+    },
+    /// Connect to `socket` and serve ops as `me`.
+    Agent {
+        socket: PathBuf,
+        me: Ref,
+    },
+}
+
+impl Body {
+    /// Run the body in this (child) process, with this process's copy of
+    /// the implementation. Returns when the target returns (exit code 0).
+    pub fn run<L: Lifecycle>(self, lifecycle: L) {
+        match self.kind {
+            Kind::Exit(code) => lifecycle.exit(code),
+            Kind::OsExit(code) => crate::sys::exit_now(code),
+            Kind::SelfSignal(signal) => crate::sys::raise_default(signal),
+            Kind::Return => {}
+            Kind::Raise => panic!("procspec: the target raises"),
+            Kind::ExitWithMessage(m) => {
+                eprintln!("{m}");
+                lifecycle.exit(1)
+            }
+            Kind::Block {
+                socket,
+                ignore_sigterm,
+            } => {
+                if ignore_sigterm {
+                    crate::sys::ignore_sigterm();
+                }
+                let Ok(mut s) = UnixStream::connect(&socket) else {
+                    // The creator is gone: nobody can release this child.
+                    crate::sys::block_forever();
+                };
+                let _ = s.write_all(b"r");
+                let mut byte = [0u8; 1];
+                if !matches!(s.read(&mut byte), Ok(1)) {
+                    crate::sys::block_forever();
+                }
+            }
+            Kind::Agent { socket, me } => serve(&socket, me, lifecycle),
+        }
+    }
+}
+
+/// The creator's end of a child's channel: a listening socket until the
+/// child connects, then the connection.
+pub struct Channel {
+    path: PathBuf,
+    /// The process that made it: only it removes the socket file (a
+    /// forked child drops its inherited copy).
+    owner: u32,
+    listener: Option<UnixListener>,
+    stream: Option<UnixStream>,
+    buffer: Vec<u8>,
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        if self.listener.is_some() && self.owner == std::process::id() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The body for `target` and, for blocking ones, the creator's channel.
+/// `None`: a target this host does not know (yet).
+pub fn body_for(
+    target: &Target,
+    me: &Ref,
+    dir: &Path,
+) -> std::io::Result<Option<(Body, Option<Channel>)>> {
+    let kind = match target {
+        Target::Exit { code } => Kind::Exit(i32::from(*code)),
+        Target::Return => Kind::Return,
+        Target::Raise => Kind::Raise,
+        Target::ExitWithMessage { message } => Kind::ExitWithMessage(message.clone()),
+        Target::NoTarget => Kind::Return,
+        Target::Args { a, b, c } => {
+            Kind::Exit(36 * i32::from(*a) + 6 * i32::from(*b) + i32::from(c.unwrap_or(5)))
+        }
+        // Rust has no `sys.exit()`: the exit path with 0 is the equivalent.
+        Target::SysExit | Target::SysExitNone => Kind::Exit(0),
+        Target::OsExit { code } => Kind::OsExit(i32::from(*code)),
+        Target::SelfSignal { signal } => Kind::SelfSignal(signal.number()),
+        Target::Block | Target::IgnoreSigterm | Target::Agent => {
+            let ch = Channel::listen(dir)?;
+            let socket = ch.path.clone();
+            let kind = match target {
+                Target::Agent => Kind::Agent {
+                    socket,
+                    me: me.clone(),
+                },
+                t => Kind::Block {
+                    socket,
+                    ignore_sigterm: *t == Target::IgnoreSigterm,
+                },
+            };
+            return Ok(Some((Body { kind }, Some(ch))));
+        }
+        #[allow(unreachable_patterns)]
+        _ => return Ok(None),
+    };
+    Ok(Some((Body { kind }, None)))
+}
+
+impl Channel {
+    fn listen(dir: &Path) -> std::io::Result<Channel> {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let path = dir.join(format!(
+            "{}-{}.sock",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path)?;
+        listener.set_nonblocking(true)?;
+        Ok(Channel {
+            path,
+            owner: std::process::id(),
+            listener: Some(listener),
+            stream: None,
+            buffer: Vec::new(),
+        })
+    }
+
+    /// Accept the child's connection and read its ready byte (blocking
+    /// children) or line (agents).
+    pub fn wait_ready(&mut self, agent: bool, deadline: Instant) -> Result<(), String> {
+        let Some(l) = &self.listener else {
+            return Ok(());
+        };
+        loop {
+            match l.accept() {
+                Ok((s, _)) => {
+                    s.set_nonblocking(false).map_err(|e| e.to_string())?;
+                    self.stream = Some(s);
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if !crate::sys::wait_readable(l.as_fd(), deadline) {
+                        return Err("the child did not connect in time".into());
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("accept: {e}")),
+            }
+        }
+        let _ = std::fs::remove_file(&self.path);
+        self.listener = None;
+        if agent {
+            match self.read_line(deadline)? {
+                Reply::Ready => Ok(()),
+                other => Err(format!("agent answered {other:?} instead of ready")),
+            }
+        } else {
+            let s = self.stream.as_mut().expect("connected");
+            let mut byte = [0u8; 1];
+            if !crate::sys::wait_readable(s.as_fd(), deadline)
+                || !matches!(s.read(&mut byte), Ok(1))
+            {
+                return Err("the child did not report ready".into());
+            }
+            Ok(())
+        }
+    }
+
+    /// Release a blocking child (a byte) or end an agent (`exit`).
+    pub fn release(&mut self, agent: bool) {
+        if agent {
+            let _ = self.send(&Request::Exit);
+        } else if let Some(s) = &mut self.stream {
+            let _ = s.write_all(b"x");
+        }
+    }
+
+    /// Send one step to an agent and wait for its answer.
+    pub fn call(&mut self, path: &[Ref], step: &Step) -> Result<Observed, String> {
+        self.send(&Request::Op {
+            path: path.to_vec(),
+            step: step.clone(),
+        })?;
+        match self.read_line(Instant::now() + AGENT_DEADLINE)? {
+            Reply::Result { outcome, native } => Ok(Observed {
+                outcome,
+                native,
+                elapsed: None,
+            }),
+            Reply::Ready => Err("agent answered ready to an op".into()),
+        }
+    }
+
+    fn send(&mut self, r: &Request) -> Result<(), String> {
+        let Some(s) = &mut self.stream else {
+            return Err("agent not connected".into());
+        };
+        let mut line = serde_json::to_vec(r).map_err(|e| e.to_string())?;
+        line.push(b'\n');
+        s.write_all(&line)
+            .map_err(|e| format!("agent channel closed: {e}"))
+    }
+
+    fn read_line(&mut self, deadline: Instant) -> Result<Reply, String> {
+        let Some(s) = &mut self.stream else {
+            return Err("agent not connected".into());
+        };
+        loop {
+            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.buffer.drain(..=end).collect();
+                return serde_json::from_slice(&line)
+                    .map_err(|e| format!("agent sent {:?}: {e}", String::from_utf8_lossy(&line)));
+            }
+            if !crate::sys::wait_readable(s.as_fd(), deadline) {
+                return Err("agent did not answer in time".into());
+            }
+            let mut chunk = [0u8; 4096];
+            match s.read(&mut chunk) {
+                Ok(0) => return Err("agent exited".into()),
+                Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("agent channel: {e}")),
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum Request {
+    Op { path: Vec<Ref>, step: Step },
+    Exit,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum Reply {
+    Ready,
+    Result {
+        outcome: Outcome,
+        native: Option<NativeError>,
+    },
+}
+
+/// An agent: serve ops until told to exit, then return (the
+/// implementation's exit path runs); block forever if the creator is gone.
+fn serve<L: Lifecycle>(socket: &Path, me: Ref, lifecycle: L) {
+    let dir = socket.parent().unwrap_or(Path::new("/")).to_path_buf();
+    executor::become_agent(me, lifecycle, dir);
+    let Ok(stream) = UnixStream::connect(socket) else {
+        crate::sys::block_forever();
+    };
+    let Ok(mut reply) = stream.try_clone() else {
+        crate::sys::block_forever();
+    };
+    if write_reply(&mut reply, &Reply::Ready).is_err() {
+        crate::sys::block_forever();
+    }
+    for line in BufReader::new(stream).lines() {
+        let Ok(line) = line else { break };
+        let Ok(request) = serde_json::from_str::<Request>(&line) else {
+            break;
+        };
+        match request {
+            Request::Exit => return,
+            Request::Op { path, step } => {
+                let o = executor::execute::<L>(&path, &step);
+                let answer = Reply::Result {
+                    outcome: o.outcome,
+                    native: o.native,
+                };
+                if write_reply(&mut reply, &answer).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    crate::sys::block_forever();
+}
+
+fn write_reply(w: &mut impl Write, r: &Reply) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(r).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    w.write_all(&line)
+}

@@ -1,0 +1,188 @@
+//! procspec's reference as a [`Lifecycle`] implementation: the mapping, and
+//! nothing else (the host supplies bodies, agents, routing, pids, reset).
+//! Under spawn, children re-execute the program: call [`register_body`]
+//! before `procspec_reference::init()` at the top of `main` (or of the test
+//! binary's spawn entry).
+
+use super::{Body, Failure, Lifecycle, LifecycleInfo, Res};
+use procspec_reference::{
+    active_children, current_process, parent_process, register, Authkey, Process, StartMethod,
+    Target,
+};
+use procspec_spec::vocab::{Capability, ErrorKind};
+use std::time::Duration;
+
+/// The reference under one start method.
+#[derive(Debug, Clone, Copy)]
+pub struct ReferenceLifecycle {
+    /// Fork (bodies run in closures) or spawn (re-executed, registered).
+    pub method: StartMethod,
+}
+
+/// The names children find their body under (registered targets, not
+/// closures: `run()` then `start()` runs a body twice, as CPython does).
+const BODY: [&str; 2] = ["procspec.lifecycle-fork", "procspec.lifecycle-spawn"];
+
+/// Register the entry points of children (see the module docs).
+pub fn register_body() {
+    register(BODY[0], |b: Body| {
+        b.run(ReferenceLifecycle {
+            method: StartMethod::Fork,
+        })
+    });
+    register(BODY[1], |b: Body| {
+        b.run(ReferenceLifecycle {
+            method: StartMethod::Spawn,
+        })
+    });
+}
+
+fn err(e: procspec_reference::Error) -> Failure {
+    Failure::new(
+        crate::reference_adapter::map_kind(e.kind()),
+        format!("{:?}", e.kind()),
+        e,
+    )
+}
+
+fn serialize(k: &Authkey) -> Res<()> {
+    match serde_json::to_string(k) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Failure::new(
+            ErrorKind::NotSerializable,
+            "serde_json::Error",
+            e,
+        )),
+    }
+}
+
+impl Lifecycle for ReferenceLifecycle {
+    type Process = Process;
+
+    fn info(&self) -> LifecycleInfo {
+        let mut capabilities = vec![
+            Capability::Terminate,
+            Capability::Kill,
+            Capability::Sentinel,
+            Capability::Daemon,
+            Capability::Authkey,
+            Capability::Close,
+            Capability::JoinTimeout,
+            Capability::Run,
+            Capability::AuthkeySerialize,
+        ];
+        if self.method == StartMethod::Fork {
+            capabilities.extend([Capability::Fork, Capability::InheritHandles]);
+        }
+        LifecycleInfo {
+            implementation: "procspec-reference-lifecycle".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            start_method: if self.method == StartMethod::Fork {
+                "fork"
+            } else {
+                "spawn"
+            }
+            .into(),
+            capabilities,
+        }
+    }
+
+    fn create(&mut self, body: Body, name: Option<&str>, daemon: Option<bool>) -> Res<Process> {
+        let entry = BODY[usize::from(self.method != StartMethod::Fork)];
+        let target = Target::registered(entry, &body);
+        let mut b = Process::builder(target).start_method(self.method);
+        if let Some(n) = name {
+            b = b.name(n);
+        }
+        if let Some(d) = daemon {
+            b = b.daemon(d);
+        }
+        Ok(b.build())
+    }
+    fn start(&mut self, p: &mut Process) -> Res<()> {
+        p.start().map_err(err)
+    }
+    fn join(&mut self, p: &mut Process, timeout: Option<Duration>) -> Res<()> {
+        p.join(timeout).map_err(err)
+    }
+    fn is_alive(&mut self, p: &mut Process) -> Res<bool> {
+        p.is_alive().map_err(err)
+    }
+    fn exitcode(&mut self, p: &mut Process) -> Res<Option<i32>> {
+        p.exitcode().map_err(err)
+    }
+    fn pid(&mut self, p: &mut Process) -> Res<Option<u32>> {
+        p.pid().map_err(err)
+    }
+    fn wait_sentinel(&mut self, p: &mut Process, timeout: Duration) -> Res<bool> {
+        p.sentinel()
+            .and_then(|s| s.wait(Some(timeout)))
+            .map_err(err)
+    }
+    fn sentinel(&mut self, p: &mut Process) -> Res<i64> {
+        p.sentinel().map(|s| s.as_raw_fd().into()).map_err(err)
+    }
+    fn name(&mut self, p: &mut Process) -> Res<String> {
+        p.name().map_err(err)
+    }
+    fn set_name(&mut self, p: &mut Process, name: &str) -> Res<()> {
+        p.set_name(name).map_err(err)
+    }
+    fn daemon(&mut self, p: &mut Process) -> Res<bool> {
+        p.daemon().map_err(err)
+    }
+    fn set_daemon(&mut self, p: &mut Process, value: bool) -> Res<()> {
+        p.set_daemon(value).map_err(err)
+    }
+    fn authkey(&mut self, p: &mut Process) -> Res<Vec<u8>> {
+        p.authkey().map(|k| k.as_bytes().to_vec()).map_err(err)
+    }
+    fn set_authkey(&mut self, p: &mut Process, key: Vec<u8>) -> Res<()> {
+        p.set_authkey(Authkey::new(key)).map_err(err)
+    }
+    fn serialize_authkey(&mut self, p: &mut Process) -> Res<()> {
+        serialize(&p.authkey().map_err(err)?)
+    }
+    fn terminate(&mut self, p: &mut Process) -> Res<()> {
+        p.terminate().map_err(err)
+    }
+    fn kill(&mut self, p: &mut Process) -> Res<()> {
+        p.kill().map_err(err)
+    }
+    fn close(&mut self, p: &mut Process) -> Res<()> {
+        p.close().map_err(err)
+    }
+    fn run(&mut self, p: &mut Process) -> Res<()> {
+        p.run().map_err(err)
+    }
+    fn current_name(&mut self) -> Res<String> {
+        Ok(current_process().name().to_string())
+    }
+    fn current_pid(&mut self) -> Res<u32> {
+        Ok(current_process().pid())
+    }
+    fn current_daemon(&mut self) -> Res<bool> {
+        Ok(current_process().daemon())
+    }
+    fn current_authkey(&mut self) -> Res<Vec<u8>> {
+        Ok(current_process().authkey().as_bytes().to_vec())
+    }
+    fn serialize_current_authkey(&mut self) -> Res<()> {
+        serialize(current_process().authkey())
+    }
+    fn parent_name(&mut self) -> Res<Option<String>> {
+        Ok(parent_process().map(|p| p.name().to_string()))
+    }
+    fn active_children(&mut self) -> Res<Vec<u32>> {
+        Ok(active_children()
+            .iter()
+            .filter_map(|p| p.pid().ok().flatten())
+            .collect())
+    }
+    fn exit(&self, code: i32) -> ! {
+        procspec_reference::exit(code)
+    }
+    fn reset(&mut self) {
+        procspec_reference::reset_process_counter();
+    }
+}
