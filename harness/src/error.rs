@@ -21,6 +21,8 @@ pub enum ErrorKind {
 }
 
 impl Error {
+    // Only `remote` (Unix only for now) makes errors.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
             kind,

@@ -137,12 +137,13 @@ pub fn kill_pids(pids: &[u32]) {
 /// synchronous, also for processes that are not our children (orphans
 /// reparented to a subreaper elsewhere, which reaps them as soon as they
 /// end): whoever looks next sees them dead.
+///
+/// Where the platform cannot wait on a process that is not our child
+/// without polling (the portable backend: no pidfd), this returns at once
+/// and the kill stays asynchronous.
 pub fn wait_ended(pids: &[u32], deadline: std::time::Instant) {
-    use std::os::fd::AsFd;
     for &pid in pids {
-        if let Ok(fd) = sys::pidfd_open(pid) {
-            sys::wait_readable(fd.as_fd(), deadline);
-        }
+        sys::wait_ended(pid, deadline);
     }
 }
 

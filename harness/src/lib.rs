@@ -22,9 +22,6 @@
 //! **Invariant:** the harness never decides what is allowed; the model does.
 //! Everything platform-specific is in `sys/`.
 
-// `check::Stop` carries a whole mismatch record by design (main's clippy
-// 1.95 flags it); #13's workspace lints allow this lint for every crate.
-#![allow(clippy::result_large_err)]
 pub mod adapter;
 pub mod breaker;
 pub mod cases;

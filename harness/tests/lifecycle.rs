@@ -3,6 +3,9 @@
 //! mapping: `lifecycle/reference.rs`), under fork and spawn. The state
 //! machine's coverage of every `must` clause is required of the reference
 //! adapter (`tests/reference.rs`); here a fixed count of sequences runs.
+//!
+//! Unix only: the host's child bodies talk over Unix sockets.
+#![cfg(unix)]
 
 use procspec_harness::lifecycle::reference::{register_body, ReferenceLifecycle};
 use procspec_harness::lifecycle::Host;

@@ -26,6 +26,7 @@ fn exit_with(code: i32) {
 /// Blocks until the handle's pipe has a byte or reaches end of file.
 fn block_on(handle: usize) {
     use std::os::windows::io::FromRawHandle;
+    #[allow(unsafe_code)] // a test adopting a handle passed to it
     // SAFETY: the parent passed this handle to exactly this child.
     let mut f = unsafe { std::fs::File::from_raw_handle(handle as _) };
     let mut b = [0u8; 1];

@@ -4,4 +4,10 @@
 //! the lookup of Python interpreters). The checking library is
 //! `procspec-harness`; the `procspec` binary puts the two together.
 
+//!
+//! Unix only for now: an implementation is started as a remote adapter or
+//! the in-process reference adapter, both of which need fork, process
+//! groups and descriptors passed by number.
+
+#[cfg(unix)]
 pub mod impls;

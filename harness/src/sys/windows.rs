@@ -124,3 +124,17 @@ pub fn reap(pid: u32) {
         }
     }
 }
+
+/// Wait until `pid` has ended or `deadline` passes (its process handle is
+/// signalled when it ends, whoever its parent was).
+pub fn wait_ended(pid: u32, deadline: std::time::Instant) {
+    if let Some(h) = open(pid, SYNCHRONIZE) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = u32::try_from(left.as_millis()).unwrap_or(u32::MAX - 1);
+        // SAFETY: `h` is a live handle with SYNCHRONIZE, closed once.
+        unsafe {
+            WaitForSingleObject(h, ms);
+            CloseHandle(h);
+        }
+    }
+}

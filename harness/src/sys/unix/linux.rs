@@ -134,3 +134,12 @@ pub fn pidfd_open(pid: u32) -> std::io::Result<std::os::fd::OwnedFd> {
     // SAFETY: the kernel just returned this fd; nothing else owns it.
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
 }
+
+/// Wait until `pid` has ended (a zombie or gone) or `deadline` passes,
+/// through a pidfd: it works for processes that are not our children.
+pub fn wait_ended(pid: u32, deadline: std::time::Instant) {
+    use std::os::fd::AsFd;
+    if let Ok(fd) = pidfd_open(pid) {
+        super::wait_readable(fd.as_fd(), deadline);
+    }
+}

@@ -137,3 +137,8 @@ pub fn pidfd_open(_pid: u32) -> std::io::Result<std::os::fd::OwnedFd> {
         "no pidfd on the portable backend",
     ))
 }
+
+/// Without a pidfd there is no way to wait for a process that is not our
+/// child short of polling (kqueue's `EVFILT_PROC` is not used yet): returns
+/// at once, and a kill stays asynchronous.
+pub fn wait_ended(_pid: u32, _deadline: std::time::Instant) {}
