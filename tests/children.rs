@@ -51,19 +51,27 @@ fn children(runner: u32) -> Vec<u32> {
 fn every_child_of_the_runner_is_an_adapter_leading_its_own_group() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().unwrap();
-    let mut runner = Command::new(env!("CARGO_BIN_EXE_procspec"))
+    let bin = env!("CARGO_BIN_EXE_procspec");
+    let args = [
+        "run",
+        "--impl",
+        "reference-fork",
+        "--sequences",
+        "8",
+        "--jobs",
+        "1",
+        "--out",
+        out.path().to_str().unwrap(),
+    ];
+    // The runner's words as given, not read back from /proc/<runner>: a
+    // read that races the runner's exec gives the test binary's words.
+    let my_words: Vec<String> = std::iter::once(bin)
+        .chain(args)
+        .map(String::from)
+        .collect();
+    let mut runner = Command::new(bin)
         .current_dir(root)
-        .args([
-            "run",
-            "--impl",
-            "reference-fork",
-            "--sequences",
-            "8",
-            "--jobs",
-            "1",
-        ])
-        .arg("--out")
-        .arg(out.path())
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -71,7 +79,6 @@ fn every_child_of_the_runner_is_an_adapter_leading_its_own_group() {
         .unwrap();
     let me = runner.id();
     let my_group = stat(me).map(|s| s.1);
-    let my_words = cmdline(me);
     let (mut adapters, mut orphans, mut wrong) = (0usize, 0usize, Vec::new());
     // Sampling, not waiting: the loop ends when the runner has exited.
     while runner.try_wait().unwrap().is_none() {

@@ -92,6 +92,14 @@ pub trait Adapter {
         Vec::new()
     }
 
+    /// Whether [`Adapter::discard`] starts a fresh session: a new adapter
+    /// process with its own main process (and so its own random authkey).
+    /// An in-process adapter cannot; its `sessions = 2` cases are then
+    /// precondition-failed.
+    fn fresh_sessions(&self) -> bool {
+        false
+    }
+
     /// Throw the running implementation away after a leak the runner
     /// cannot clean up itself (a zombie of the adapter's own process has no
     /// other reaper): kill it, so that what it left is reparented to the

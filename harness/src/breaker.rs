@@ -141,6 +141,10 @@ impl<A: Adapter + ?Sized> Adapter for Watched<'_, A> {
     fn discard(&mut self) {
         self.inner.discard();
     }
+
+    fn fresh_sessions(&self) -> bool {
+        self.inner.fresh_sessions()
+    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use crate::adapter::Adapter;
 use crate::check::Coverage;
 use crate::session::{Flow, Session};
 use procspec_spec::case::{parse_case, Case};
-use procspec_spec::results::{CaseResult, ResultKind, Status};
-use procspec_spec::vocab::Capability;
+use procspec_spec::results::{Blame, CaseResult, ResultKind, Status};
+use procspec_spec::vocab::{Capability, Op, Outcome, Value};
 use procspec_spec::SpecError;
 use std::path::{Path, PathBuf};
 
@@ -104,6 +104,32 @@ pub fn run_case<A: Adapter + ?Sized>(
         result.message = Some(format!("the implementation lacks {missing:?}"));
         return (result, Coverage::default(), crate::guard::Leaks::default());
     }
+    if case.sessions > 1 && !adapter.fresh_sessions() {
+        result.status = Status::PreconditionFailed;
+        result.message = Some(
+            "the adapter runs in the runner's process: it cannot start a fresh session".into(),
+        );
+        return (result, Coverage::default(), crate::guard::Leaks::default());
+    }
+    let (mut coverage, mut leaks) = run_session(adapter, case, &mut result);
+    if case.sessions > 1 && result.status == Status::Pass {
+        let mut second = result.clone();
+        second.ops.clear();
+        adapter.discard();
+        let (cov, more) = run_session(adapter, case, &mut second);
+        coverage.merge(&cov);
+        leaks.merge(&more);
+        compare_sessions(&mut result, second);
+    }
+    (result, coverage, leaks)
+}
+
+/// Run the case's steps in one session, into `result`.
+fn run_session<A: Adapter + ?Sized>(
+    adapter: &mut A,
+    case: &Case,
+    result: &mut CaseResult,
+) -> (Coverage, crate::guard::Leaks) {
     let inherit = adapter.info().has(Capability::InheritHandles);
     let mut session = Session::begin(adapter, inherit);
     for s in &case.steps {
@@ -111,6 +137,67 @@ pub fn run_case<A: Adapter + ?Sized>(
             break;
         }
     }
-    let (coverage, leaks) = session.finish(&mut result);
-    (result, coverage, leaks)
+    session.finish(result)
+}
+
+/// The clause a second session checks: the main process's key is random,
+/// so two adapter processes do not share it.
+const RANDOM_KEY: &str = "authkey.random";
+
+/// Join the second session's result to the first's (its steps numbered on
+/// from the first's) and fail when the main process's authkey came out the
+/// same in both.
+fn compare_sessions(result: &mut CaseResult, second: CaseResult) {
+    let offset = result.ops.len();
+    let key_of = |ops: &[procspec_spec::results::StepRecord]| {
+        ops.iter()
+            .enumerate()
+            .find_map(|(i, r)| match (&r.step.op, &r.observed) {
+                (Op::Authkey { p }, Some(Outcome::Ok(Value::Authkey(fp))))
+                    if p.is_main() && r.step.at.is_main() =>
+                {
+                    Some((i, fp.clone()))
+                }
+                _ => None,
+            })
+    };
+    let first_key = key_of(&result.ops);
+    let second_key = key_of(&second.ops);
+    let status = second.status;
+    result.ops.extend(second.ops);
+    if status != Status::Pass {
+        let shift = |b: Option<Blame>| {
+            b.map(|b| Blame {
+                clause: b.clause,
+                step: b.step + offset,
+            })
+        };
+        result.status = status;
+        result.clauses = second.clauses;
+        result.root = shift(second.root);
+        result.observer = shift(second.observer);
+        result.expected = second.expected;
+        result.observed = second.observed;
+        result.message = second
+            .message
+            .map(|m| format!("in the second session: {m}"));
+        return;
+    }
+    if let (Some((_, a)), Some((j, b))) = (first_key, second_key) {
+        if a == b {
+            let blame = Blame {
+                clause: RANDOM_KEY.into(),
+                step: offset + j,
+            };
+            result.status = Status::Fail;
+            result.clauses = vec![RANDOM_KEY.into()];
+            result.root = Some(blame.clone());
+            result.observer = Some(blame);
+            result.expected = vec![format!("ok authkey other than {a} (a fresh random key)")];
+            result.observed = Some(format!("ok authkey {b}"));
+            result.message = Some(format!(
+                "the main process's authkey is {a} in two adapter sessions: it is not random (os.urandom(32) at start)"
+            ));
+        }
+    }
 }

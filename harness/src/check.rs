@@ -252,6 +252,8 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         }
         if observed.outcome.is_err() {
             self.probe_no_effect(step)?;
+        } else if let Op::Close { p } = &step.op {
+            self.probe_released(step, p)?;
         }
         self.check_reaped()
     }
@@ -407,6 +409,39 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             .clauses
             .entry(NO_EFFECT.to_string())
             .or_default() += 1;
+        self.world = arm.next.clone();
+        self.world.stamp(index);
+        Ok(())
+    }
+
+    /// After `close()` succeeded, the adapter is asked whether the
+    /// sentinel's descriptor is still open in its own process
+    /// (`close.releases`): a close that forgets the descriptor leaks it in
+    /// the adapter, where the runner's leak guard cannot see it. Only for
+    /// adapters that can tell (the `descriptors` capability) and objects the
+    /// model knows a sentinel of (started, at their creator).
+    fn probe_released(&mut self, step: &Step, p: &Ref) -> Result<(), Stop> {
+        if !self
+            .adapter
+            .info()
+            .has(procspec_spec::vocab::Capability::Descriptors)
+        {
+            return Ok(());
+        }
+        let probe = Step {
+            at: step.at.clone(),
+            op: Op::SentinelOpen { p: p.clone() },
+        };
+        let Ok(arms) = model::transition(&self.world, &probe) else {
+            return Ok(());
+        };
+        let index = self.records.len();
+        let observed = self.timed_apply(&probe)?;
+        self.records.push(record(&probe, &observed, &arms));
+        let arm = self.judge(&probe, &arms, &observed, None, index)?;
+        if let Some(c) = arm.clause {
+            *self.coverage.clauses.entry(c.to_string()).or_default() += 1;
+        }
         self.world = arm.next.clone();
         self.world.stamp(index);
         Ok(())

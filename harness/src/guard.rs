@@ -36,6 +36,13 @@ impl Leaks {
         self.processes.is_empty() && self.zombies.is_empty() && self.fds == 0
     }
 
+    /// Add another session's leaks to these.
+    pub fn merge(&mut self, other: &Leaks) {
+        self.processes.extend_from_slice(&other.processes);
+        self.zombies.extend_from_slice(&other.zombies);
+        self.fds += other.fds;
+    }
+
     /// Add these leaks to run totals.
     pub fn add_to(&self, counts: &mut LeakCounts) {
         counts.processes += self.processes.len() as u64;

@@ -443,6 +443,11 @@ impl Adapter for RemoteAdapter {
         self.helpers.clear();
     }
 
+    /// Every session after a discard is a new adapter process.
+    fn fresh_sessions(&self) -> bool {
+        true
+    }
+
     /// The adapter process and the helpers its last reset kept.
     fn own_pids(&self) -> Vec<u32> {
         let mut pids: Vec<u32> = self.pid().into_iter().collect();

@@ -33,9 +33,13 @@ fn adapter(class: &str, method: &str) -> RemoteAdapter {
         .arg("--start-method")
         .arg(method)
         .arg("--process-class")
-        .arg(format!("procspec_buggy:{class}"))
+        .arg(if class.contains(':') {
+            class.to_string()
+        } else {
+            format!("procspec_buggy:{class}")
+        })
         .arg("--implementation")
-        .arg(format!("buggy-{class}"));
+        .arg(format!("buggy-{}", class.replace([':', '.'], "-")));
     RemoteAdapter::start(cmd, Duration::from_secs(30))
         .unwrap_or_else(|e| panic!("adapter for {class}: {e}"))
 }
@@ -80,6 +84,10 @@ buggy! {
     sys_exit_gives_one: "SysExitGivesOne", "spawn", "exitcode/sys-exit-is-zero.toml" => Some("exitcode.status");
     close_leaks_sentinel: "CloseLeaksSentinel", "fork", "close/releases-sentinel.toml" => Some("close.releases");
     name_setter_accepts_anything: "NameSetterAcceptsAnything", "fork", "name/not-a-string.toml" => Some("name.identification");
+    // A key that two sessions share (a seeded generator): two adapter processes.
+    fixed_authkey: "procspec_buggy.fixed_key:FixedKey", "fork", "authkey/differs-between-sessions.toml" => Some("authkey.random");
+    // close() that keeps its sentinel open, caught by the probe after every close.
+    close_leaks_sentinel_probe: "CloseLeaksSentinel", "fork", "close/then-raises.toml" => Some("close.releases");
     // The four misattributions of issue #12: the root clause, not the observer's.
     terminate_kills: "TerminateKills", "fork", "is-alive/seen-ended-after-terminate.toml" => Some("terminate.sigterm");
     default_name_wrong_form: "DefaultNameWrongForm", "fork", "name/default-form.toml" => Some("name.default-form");
@@ -94,5 +102,7 @@ buggy! {
     honest_name: "Honest", "fork", "name/default-form.toml" => None;
     honest_name_setter: "Honest", "fork", "name/not-a-string.toml" => None;
     honest_authkey: "Honest", "fork", "authkey/inherited-by-child-and-grandchild.toml" => None;
+    honest_sessions: "Honest", "fork", "authkey/differs-between-sessions.toml" => None;
+    honest_close_probe: "Honest", "fork", "close/then-raises.toml" => None;
     honest_daemon: "Honest", "fork", "error/no-effect-failed-set-daemon.toml" => None;
 }

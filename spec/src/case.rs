@@ -16,6 +16,11 @@
 //! expect = { err = "already-started" }   # optional: else "as the model says"
 //! ```
 //!
+//! `sessions = 2` runs the steps twice, each time in a fresh adapter session
+//! (a new adapter process): what must differ between two sessions (the
+//! main process's random authkey) is compared. Only adapters that run in a
+//! process of their own can do this; others report it precondition-failed.
+//!
 //! `at` defaults to `main`. The case id is the file's path under `cases/`
 //! without `.toml` (`start/twice`). Every step is checked against the
 //! model, and against `expect` where given; a case whose `expect`
@@ -40,6 +45,9 @@ pub struct Case {
     pub needs: Vec<Capability>,
     /// The steps, in order.
     pub steps: Vec<CaseStep>,
+    /// How many fresh adapter sessions the steps run in (1 or 2; see the
+    /// module docs).
+    pub sessions: u32,
 }
 
 /// One step of a case.
@@ -62,6 +70,12 @@ struct RawCase {
     needs: Vec<Capability>,
     #[serde(rename = "step")]
     steps: Vec<RawStep>,
+    #[serde(default = "one")]
+    sessions: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Deserialize)]
@@ -95,6 +109,16 @@ pub fn parse_case(text: &str, path: &str, id: &str) -> Result<Case, SpecError> {
             "a case must cite at least one clause",
         ));
     }
+    if !(1..=2).contains(&raw.sessions) {
+        return Err(SpecError::invalid(
+            path,
+            line_of(text, "sessions"),
+            format!(
+                "`sessions` must be 1 or 2 (fresh adapter sessions to run the steps in), not {}",
+                raw.sessions
+            ),
+        ));
+    }
     let step_lines = step_lines(text);
     let steps = raw
         .steps
@@ -112,6 +136,7 @@ pub fn parse_case(text: &str, path: &str, id: &str) -> Result<Case, SpecError> {
         clauses: raw.clauses,
         needs: raw.needs,
         steps,
+        sessions: raw.sessions,
     })
 }
 
