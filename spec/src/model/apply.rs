@@ -46,6 +46,15 @@ pub fn transition(world: &World, step: &Step) -> Result<Vec<Arm>, Invalid> {
             "exceptions.process-error",
         ),
         Op::Orphans => orphans(&mut t, at)?,
+        // Whatever the key, the handshake uses the same one on both ends
+        // unless told otherwise: it fails exactly when the keys differ.
+        Op::Handshake { wrong_key: false } => {
+            t.ok(Value::Bool(true), "exceptions.authentication-error")
+        }
+        Op::Handshake { wrong_key: true } => t.err(
+            ErrorKind::AuthenticationFailed,
+            "exceptions.authentication-error",
+        ),
         Op::AuthkeyLength { p } if p == at => match world.key_of(at) {
             Key::Root => t.arm(
                 Expect::IntAtLeast(ROOT_KEY_MIN_LEN),
