@@ -65,10 +65,7 @@ fn every_child_of_the_runner_is_an_adapter_leading_its_own_group() {
     ];
     // The runner's words as given, not read back from /proc/<runner>: a
     // read that races the runner's exec gives the test binary's words.
-    let my_words: Vec<String> = std::iter::once(bin)
-        .chain(args)
-        .map(String::from)
-        .collect();
+    let my_words: Vec<String> = std::iter::once(bin).chain(args).map(String::from).collect();
     let mut runner = Command::new(bin)
         .current_dir(root)
         .args(args)
