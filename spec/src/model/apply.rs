@@ -509,7 +509,9 @@ fn start(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool) {
                 parent: at.clone(),
                 life_why: Why::by(target_clause(&h.target)),
                 name_why: h.name_why,
-                daemon_why: h.daemon_why,
+                // The child's own flag is its creator's object's, handed
+                // over by start() ("inherited from the creating process").
+                daemon_why: Why::by("daemon.inherited"),
                 key_why: h.key_why,
             },
         );
@@ -818,7 +820,9 @@ fn deliver(w: &World, p: &Ref, code: i32, why: &'static str) -> World {
     let mut next = w.clone();
     if let Some(x) = next.procs.get_mut(p) {
         let ignored = code == -15 && x.ignores_sigterm;
-        if !ignored && !matches!(x.life, Life::Exited(_)) {
+        // An ignored SIGTERM leaves a running process running because the
+        // signal was SIGTERM: that it still runs is owed to `why` too.
+        if !matches!(x.life, Life::Exited(_)) && (!ignored || x.life.is_running()) {
             x.life_why = Why::by(why);
         }
         x.life = match &x.life {
