@@ -108,6 +108,8 @@ fn every_op() -> Vec<Op> {
         Op::CurrentProcess,
         Op::ParentProcess,
         Op::ExceptionHierarchy,
+        Op::Handshake { wrong_key: false },
+        Op::Handshake { wrong_key: true },
         Op::Orphans,
     ];
     for op in &ops {
@@ -136,6 +138,7 @@ fn every_op() -> Vec<Op> {
             | Op::CurrentProcess
             | Op::ParentProcess
             | Op::ExceptionHierarchy
+            | Op::Handshake { .. }
             | Op::Orphans
             | Op::Await { .. }
             | Op::AuthkeyLength { .. }

@@ -265,6 +265,15 @@ pub enum Op {
     /// The exception hierarchy of the implementation, as
     /// `"Child<Base"` pairs sorted and joined by `;`.
     ExceptionHierarchy,
+    /// The real use of the authkey: a `multiprocessing.connection`
+    /// `Listener` whose authkey is the current process's accepts a `Client`
+    /// that offers the same key (`wrong_key = false`: `ok true`) or another
+    /// random 32-byte key (`true`: the client's `AuthenticationError`,
+    /// `err authentication-failed`).
+    Handshake {
+        #[serde(default)]
+        wrong_key: bool,
+    },
     /// Observed by the runner, not the implementation: how many processes
     /// were orphaned to the runner (reparented to it) and are still alive.
     Orphans,
@@ -301,6 +310,7 @@ impl Op {
             | Op::CurrentProcess
             | Op::ParentProcess
             | Op::ExceptionHierarchy
+            | Op::Handshake { .. }
             | Op::Orphans => None,
         }
     }
@@ -337,6 +347,7 @@ impl Op {
             Op::Kill { .. } => vec![C::Kill],
             Op::Close { .. } => vec![C::Close],
             Op::ExceptionHierarchy => vec![C::Exceptions],
+            Op::Handshake { .. } => vec![C::Authkey, C::Connection],
             Op::Orphans => vec![C::Orphans],
             _ => Vec::new(),
         }
@@ -372,6 +383,7 @@ impl Op {
             Op::CurrentProcess => "current-process",
             Op::ParentProcess => "parent-process",
             Op::ExceptionHierarchy => "exception-hierarchy",
+            Op::Handshake { .. } => "handshake",
             Op::Orphans => "orphans",
         }
     }
@@ -475,6 +487,9 @@ pub enum ErrorKind {
     Unsupported,
     /// A value refused to be serialised (the authkey).
     NotSerializable,
+    /// A connection handshake failed: the keys differ
+    /// (`multiprocessing.AuthenticationError`).
+    AuthenticationFailed,
     /// A native error the adapter could not map; never guessed.
     Unmapped,
 }
@@ -491,6 +506,7 @@ impl ErrorKind {
         ErrorKind::InvalidArgument,
         ErrorKind::Unsupported,
         ErrorKind::NotSerializable,
+        ErrorKind::AuthenticationFailed,
         ErrorKind::Unmapped,
     ];
 }
@@ -594,6 +610,9 @@ pub enum Capability {
     Subclass,
     /// The adapter can tell whether a descriptor it recorded is still open.
     Descriptors,
+    /// `multiprocessing.connection` (`Listener`, `Client`): the handshake
+    /// that uses the authkey.
+    Connection,
 }
 
 /// How binding a clause is.

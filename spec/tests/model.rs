@@ -80,6 +80,7 @@ fn op() -> impl Strategy<Value = Op> {
                 timeout_ms
             }),
         p().prop_map(|p| Op::SentinelOpen { p }),
+        any::<bool>().prop_map(|wrong_key| Op::Handshake { wrong_key }),
         any_ref().prop_map(|p| Op::AuthkeyLength { p }),
         (p(), any::<i64>()).prop_map(|(p, n)| Op::SetName {
             p,
@@ -112,5 +113,25 @@ proptest! {
             }
             world = arms[pick[i] % arms.len()].next.clone();
         }
+    }
+}
+
+/// The handshake fails exactly when the keys differ, whatever the world.
+#[test]
+fn handshake_fails_exactly_with_a_wrong_key() {
+    use procspec_spec::vocab::{ErrorKind, Outcome, Value};
+    let w = World::new(true);
+    for (wrong_key, want) in [
+        (false, Outcome::Ok(Value::Bool(true))),
+        (true, Outcome::Err(ErrorKind::AuthenticationFailed)),
+    ] {
+        let step = Step {
+            at: Ref::main(),
+            op: Op::Handshake { wrong_key },
+        };
+        let arms = transition(&w, &step).expect("valid everywhere");
+        assert_eq!(arms.len(), 1, "{step}");
+        assert!(arms[0].expect.matches(&want, None), "{step}");
+        assert_eq!(arms[0].clause, Some("exceptions.authentication-error"));
     }
 }

@@ -119,6 +119,10 @@ fn ops_need_capabilities() {
     check(Op::Kill { p: p() }, &[C::Kill]);
     check(Op::Close { p: p() }, &[C::Close]);
     check(Op::ExceptionHierarchy, &[C::Exceptions]);
+    check(
+        Op::Handshake { wrong_key: true },
+        &[C::Authkey, C::Connection],
+    );
     check(Op::Orphans, &[C::Orphans]);
 }
 

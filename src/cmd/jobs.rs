@@ -26,7 +26,7 @@
 //!   reports), and implementations not started yet are reported skipped,
 //!   incomplete.
 
-use super::run::{read_report, write_report};
+use super::run_file::{read_report, write_report};
 use crate::summary;
 use crate::summary::Finished;
 use anyhow::{Context, Result};

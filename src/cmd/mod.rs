@@ -8,6 +8,7 @@ pub mod list;
 pub mod python;
 pub mod report;
 pub mod run;
+pub mod run_file;
 pub mod serve;
 
 use anyhow::{anyhow, bail, Context, Result};

@@ -7,6 +7,7 @@
 //! case files, implementation and expectation files, unknown case ids in
 //! expectations): a configuration error exits 2 without running anything.
 
+use super::run_file::write_report;
 use crate::summary::{self, Finished};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{ArgGroup, Args};
@@ -383,17 +384,6 @@ fn units(args: &RunArgs, cases: &[LoadedCase]) -> Vec<String> {
 }
 
 /// A run file as a worker wrote it.
-pub(super) fn read_report(path: &Path) -> Result<RunReport> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("the worker wrote no {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a run report", path.display()))
-}
-
-pub(super) fn write_report(path: &Path, report: &RunReport) -> Result<()> {
-    let json = serde_json::to_string_pretty(report).context("cannot serialise the run report")?;
-    std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))
-}
-
 /// The jobs, every configuration checked.
 fn plan(root: &Path, args: &RunArgs, known: &[String]) -> Result<Vec<Job>> {
     if args.python.process_class.is_some() {

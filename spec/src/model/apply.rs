@@ -46,6 +46,15 @@ pub fn transition(world: &World, step: &Step) -> Result<Vec<Arm>, Invalid> {
             "exceptions.process-error",
         ),
         Op::Orphans => orphans(&mut t, at)?,
+        // Whatever the key, the handshake uses the same one on both ends
+        // unless told otherwise: it fails exactly when the keys differ.
+        Op::Handshake { wrong_key: false } => {
+            t.ok(Value::Bool(true), "exceptions.authentication-error")
+        }
+        Op::Handshake { wrong_key: true } => t.err(
+            ErrorKind::AuthenticationFailed,
+            "exceptions.authentication-error",
+        ),
         Op::AuthkeyLength { p } if p == at => match world.key_of(at) {
             Key::Root => t.arm(
                 Expect::IntAtLeast(ROOT_KEY_MIN_LEN),
@@ -500,7 +509,9 @@ fn start(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool) {
                 parent: at.clone(),
                 life_why: Why::by(target_clause(&h.target)),
                 name_why: h.name_why,
-                daemon_why: h.daemon_why,
+                // The child's own flag is its creator's object's, handed
+                // over by start() ("inherited from the creating process").
+                daemon_why: Why::by("daemon.inherited"),
                 key_why: h.key_why,
             },
         );
@@ -809,7 +820,9 @@ fn deliver(w: &World, p: &Ref, code: i32, why: &'static str) -> World {
     let mut next = w.clone();
     if let Some(x) = next.procs.get_mut(p) {
         let ignored = code == -15 && x.ignores_sigterm;
-        if !ignored && !matches!(x.life, Life::Exited(_)) {
+        // An ignored SIGTERM leaves a running process running because the
+        // signal was SIGTERM: that it still runs is owed to `why` too.
+        if !matches!(x.life, Life::Exited(_)) && (!ignored || x.life.is_running()) {
             x.life_why = Why::by(why);
         }
         x.life = match &x.life {

@@ -81,22 +81,47 @@ fn read_by_subject(
         return match &step.op {
             Op::Name { .. } => Some(x.name_why),
             Op::Daemon { .. } => Some(x.daemon_why),
-            Op::Authkey { .. } | Op::AuthkeyLength { .. } => Some(x.key_why),
+            Op::Authkey { .. } => Some(x.key_why),
+            Op::AuthkeyLength { .. } => Some(length_why(&x.key, x.key_why)),
             _ => None,
         };
     }
     let h = world.handles.get(&(at.clone(), p.clone()))?;
-    let life = world.procs.get(p).filter(|_| h.started).map(|x| x.life_why);
+    let proc = world.procs.get(p).filter(|_| h.started);
+    let life = proc.map(|x| x.life_why);
+    // A process the model knows runs (blocked, ignoring SIGTERM, serving):
+    // seen ended, it is the rule that made it run on (its target, a
+    // SIGTERM it ignores) that broke, not the observer's.
+    // (A target that blocks is `is-alive.lifetime`'s own case: the
+    // observer's rule, as every other end seen.)
+    let running = proc
+        .filter(|x| x.life.is_running())
+        .map(|x| x.life_why)
+        .filter(|w| w.clause != "is-alive.lifetime");
     match &step.op {
         Op::Name { .. } => Some(h.name_why),
         Op::Daemon { .. } => Some(h.daemon_why),
-        Op::Authkey { .. } | Op::AuthkeyLength { .. } => Some(h.key_why),
+        Op::Authkey { .. } => Some(h.key_why),
+        Op::AuthkeyLength { .. } => Some(length_why(&h.key, h.key_why)),
         // Whether close() freed the descriptor is close()'s own rule.
         Op::SentinelOpen { .. } => None,
         _ if h.closed => Some(h.state_why),
         // The exit code's value was fixed by whatever made the process end
         // (its target, a signal): a wrong value is that rule's failure.
-        Op::Exitcode { .. } => life.or(Some(h.state_why)),
+        // A process that runs has no code yet, and an unstarted object
+        // none at all (`exitcode.none-while-running`, the observer's rule),
+        // unless an op that failed should have left it so.
+        Op::Exitcode { .. } => match proc {
+            Some(x) if !x.life.is_running() => life,
+            // (An exit code, unlike an end seen, is a value: one read
+            // while the model knows the process runs is the observer's.)
+            Some(_) => life.filter(|w| w.clause == "error.no-effect"),
+            None => Some(h.state_why).filter(|w| w.clause == "error.no-effect"),
+        },
+        // An end seen of a process that cannot have ended (`running`).
+        Op::IsAlive { .. } | Op::WaitSentinel { .. } | Op::Await { .. } if running.is_some() => {
+            running
+        }
         // Whether the end is *seen* (is_alive, a sentinel, a join's
         // timing) is the observing op's own rule, unless the end was owed
         // to an op that failed and should have changed nothing.
@@ -113,5 +138,18 @@ fn read_by_subject(
             Some(h.state_why).filter(|w| w.clause == "error.no-effect")
         }
         _ => None,
+    }
+}
+
+/// The provenance of a key's length: for a key set from bytes, the step
+/// that set it, under `authkey.bytes` (a key is the bytes given, so its
+/// length is theirs); the key's own provenance otherwise.
+fn length_why(key: &super::world::Key, why: Why) -> Why {
+    match key {
+        super::world::Key::Set(..) if why.clause == "authkey.settable" => Why {
+            clause: "authkey.bytes",
+            step: why.step,
+        },
+        _ => why,
     }
 }

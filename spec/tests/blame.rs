@@ -1,0 +1,178 @@
+//! Root-clause blame: for a step, the clause (and step) that established
+//! the fact it reads. Each test runs a short sequence through the model
+//! the way the checker does (follow the arm the observation allows, stamp
+//! the step) and asks `blame` about the next step.
+
+use procspec_spec::model::{blame, transition, Expect, World};
+use procspec_spec::vocab::{Op, Outcome, Ref, Step, Target};
+
+fn r(s: &str) -> Ref {
+    Ref::from(s)
+}
+
+fn at(p: &str, op: Op) -> Step {
+    Step { at: r(p), op }
+}
+
+fn create(id: &str, target: Target, daemon: Option<bool>) -> Op {
+    Op::Create {
+        id: r(id),
+        name: None,
+        daemon,
+        target,
+        group: None,
+    }
+}
+
+/// Run `steps` from an empty world (fork: agents inherit objects), each
+/// following the first arm that allows `observed` (the first arm when
+/// `None`), stamped with its index as the checker does.
+fn run(steps: &[(Step, Option<Outcome>)]) -> World {
+    let mut w = World::new(true);
+    for (i, (step, observed)) in steps.iter().enumerate() {
+        let arms = transition(&w, step).unwrap_or_else(|e| panic!("{step}: {e}"));
+        let arm = match observed {
+            None => &arms[0],
+            Some(o) => arms
+                .iter()
+                .find(|a| a.expect.matches(o, None) || a.expect == Expect::Is(o.clone()))
+                .unwrap_or_else(|| panic!("{step}: {o} not allowed")),
+        };
+        w = arm.next.clone();
+        w.stamp(i);
+    }
+    w
+}
+
+fn why(w: &World, step: Step) -> Option<(&'static str, Option<usize>)> {
+    blame(w, &step).map(|w| (w.clause, w.step))
+}
+
+#[test]
+fn an_unstarted_objects_exit_code_is_the_observers_rule() {
+    // Was start.once (the object's state fact set at construction).
+    let w = run(&[(at("main", create("p1", Target::Block, None)), None)]);
+    assert_eq!(why(&w, at("main", Op::Exitcode { p: r("p1") })), None);
+}
+
+#[test]
+fn a_running_childs_exit_code_is_the_observers_rule() {
+    let w = run(&[
+        (at("main", create("p1", Target::Block, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+    ]);
+    assert_eq!(why(&w, at("main", Op::Exitcode { p: r("p1") })), None);
+}
+
+#[test]
+fn an_exit_code_after_a_failed_start_is_still_blamed_on_it() {
+    // A daemonic agent cannot start a child: the failed start vouches that
+    // the object stayed unstarted.
+    let w = run(&[
+        (at("main", create("p1", Target::Agent, Some(true))), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (at("p1", create("p2", Target::Exit { code: 3 }, None)), None),
+        (at("p1", Op::Start { p: r("p2") }), None),
+    ]);
+    assert_eq!(
+        why(&w, at("p1", Op::Exitcode { p: r("p2") })),
+        Some(("error.no-effect", Some(3)))
+    );
+}
+
+#[test]
+fn an_ended_childs_exit_code_is_its_targets() {
+    let w = run(&[
+        (
+            at("main", create("p1", Target::Exit { code: 3 }, None)),
+            None,
+        ),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (
+            at(
+                "main",
+                Op::Join {
+                    p: r("p1"),
+                    timeout_ms: None,
+                },
+            ),
+            None,
+        ),
+    ]);
+    assert_eq!(
+        why(&w, at("main", Op::Exitcode { p: r("p1") })),
+        Some(("exitcode.status", Some(1)))
+    );
+}
+
+#[test]
+fn the_length_of_a_key_set_from_bytes_is_authkey_bytes() {
+    let w = run(&[
+        (at("main", create("p1", Target::Return, None)), None),
+        (
+            at(
+                "main",
+                Op::SetAuthkey {
+                    p: r("p1"),
+                    key_hex: "6b6579".into(),
+                },
+            ),
+            None,
+        ),
+    ]);
+    assert_eq!(
+        why(&w, at("main", Op::AuthkeyLength { p: r("p1") })),
+        Some(("authkey.bytes", Some(1)))
+    );
+    // The key itself stays the setter's.
+    assert_eq!(
+        why(&w, at("main", Op::Authkey { p: r("p1") })),
+        Some(("authkey.settable", Some(1)))
+    );
+}
+
+#[test]
+fn a_childs_own_daemon_flag_is_inherited_at_start() {
+    // Was construct.daemon-arg: the object's flag was right; the child's
+    // copy of it is what start() hands over.
+    let w = run(&[
+        (at("main", create("p1", Target::Agent, Some(true))), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+    ]);
+    assert_eq!(
+        why(&w, at("p1", Op::Daemon { p: r("p1") })),
+        Some(("daemon.inherited", Some(1)))
+    );
+    assert_eq!(
+        why(&w, at("main", Op::Daemon { p: r("p1") })),
+        Some(("construct.daemon-arg", Some(0)))
+    );
+}
+
+#[test]
+fn a_child_ignoring_sigterm_that_ends_after_terminate_blames_terminate() {
+    let w = run(&[
+        (at("main", create("p1", Target::IgnoreSigterm, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (at("main", Op::Terminate { p: r("p1") }), None),
+    ]);
+    for op in [
+        Op::IsAlive { p: r("p1") },
+        Op::WaitSentinel {
+            p: r("p1"),
+            timeout_ms: 5,
+        },
+    ] {
+        assert_eq!(
+            why(&w, at("main", op.clone())),
+            Some(("terminate.sigterm", Some(2))),
+            "{op:?}"
+        );
+    }
+    // A blocked child seen ended is is_alive's own rule, as before.
+    let w = run(&[
+        (at("main", create("p1", Target::Block, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+    ]);
+    assert_eq!(why(&w, at("main", Op::IsAlive { p: r("p1") })), None);
+}
