@@ -411,21 +411,15 @@ fn catalogue() -> Vec<Rule> {
                 _ => None,
             }),
         ),
-        Rule {
-            // Every join arm is `none` under join.blocks, join.timeout or
-            // join.many-times; join.returns-none is only implied by them
-            // (see mutants/pending.toml).
-            pending: true,
-            ..r(
-                "join-returns-zero",
-                "join.returns-none",
-                "join() returns 0 instead of None",
-                rewrite!(|s, o| match (&s.op, o) {
-                    (Op::Join { .. }, Outcome::Ok(Value::None)) => Some(Outcome::Ok(Value::Int(0))),
-                    _ => None,
-                }),
-            )
-        },
+        r(
+            "join-returns-zero",
+            "join.returns-none",
+            "join() returns 0 instead of None",
+            rewrite!(|s, o| match (&s.op, o) {
+                (Op::Join { .. }, Outcome::Ok(Value::None)) => Some(Outcome::Ok(Value::Int(0))),
+                _ => None,
+            }),
+        ),
         Rule {
             ..r(
                 "given-name-ignored",
