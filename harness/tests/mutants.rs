@@ -554,7 +554,7 @@ fn root_of(r: &CaseResult) -> Option<String> {
 /// the mutant: the first failure, and what found it.
 fn hunt(rule: &Rule) -> Option<(CaseResult, String)> {
     let mut mutant = Mutant {
-        inner: ReferenceAdapter::new(StartMethod::Fork),
+        inner: ReferenceAdapter::reference(StartMethod::Fork),
         rule,
     };
     let mut config = MachineConfig::new(mutant.info().capabilities.clone());
@@ -675,7 +675,7 @@ fn leak_guard_catches_a_leaking_adapter() {
     register_targets();
     let _lock = suite::lock();
     let mut leaky = Leaky {
-        inner: ReferenceAdapter::new(StartMethod::Fork),
+        inner: ReferenceAdapter::reference(StartMethod::Fork),
     };
     let mut config = MachineConfig::new(leaky.info().capabilities.clone());
     config.sequences = 16;
@@ -747,7 +747,7 @@ fn a_join_that_does_not_reap_is_caught() {
     register_targets();
     let _lock = suite::lock();
     let mut adapter = NoReap {
-        inner: ReferenceAdapter::new(StartMethod::Fork),
+        inner: ReferenceAdapter::reference(StartMethod::Fork),
     };
     let p = Ref::from("p1");
     let at = |op| Step {

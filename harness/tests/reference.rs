@@ -26,7 +26,7 @@ fn adapter(method: StartMethod) -> ReferenceAdapter {
         .to_vec(),
     );
     procspec_reference::init();
-    ReferenceAdapter::new(method)
+    ReferenceAdapter::reference(method)
 }
 
 mod fork {

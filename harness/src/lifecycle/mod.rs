@@ -41,7 +41,7 @@ mod host;
 pub mod reference;
 
 pub use body::Body;
-pub use host::Host;
+pub use host::{Host, OP_DEADLINE};
 
 use procspec_spec::vocab::{Capability, ErrorKind};
 use std::time::Duration;
@@ -55,8 +55,11 @@ pub struct LifecycleInfo {
     pub version: String,
     /// `fork`, `spawn`, `forkserver`.
     pub start_method: String,
-    /// The capabilities it offers (the host adds `agent` and `orphans`,
-    /// which it supplies itself).
+    /// The capabilities it offers. The host adds `agent` and `orphans`,
+    /// which it supplies itself, and `descriptors` where `sentinel` is
+    /// offered (it records the sentinel's descriptor at `start()`, so it
+    /// can tell whether `close()` freed it). Offer `subclass` with
+    /// [`Lifecycle::create_run_override`].
     pub capabilities: Vec<Capability>,
 }
 
@@ -112,6 +115,20 @@ pub trait Lifecycle: Clone + Send + 'static {
         name: Option<&str>,
         daemon: Option<bool>,
     ) -> Res<Self::Process>;
+    /// An object of a subclass that overrides `run()` and passes no target
+    /// (`Worker(name=name, daemon=daemon)` where `Worker.run` exits with a
+    /// code): `run` is the override's body. Offer it with the `subclass`
+    /// capability. Rust has no subclassing: an implementation whose
+    /// process object is built around the function it runs (a `run`
+    /// closure, a trait object) maps the override onto that.
+    fn create_run_override(
+        &mut self,
+        _run: Body,
+        _name: Option<&str>,
+        _daemon: Option<bool>,
+    ) -> Res<Self::Process> {
+        Err(Failure::unsupported("subclass (run() overridden)"))
+    }
     /// `p.start()`.
     fn start(&mut self, p: &mut Self::Process) -> Res<()>;
     /// `p.join(timeout)`.

@@ -121,7 +121,7 @@ impl Resolved {
     pub fn start(&self, deadline: Duration) -> Result<Box<dyn Adapter>, AdapterFailure> {
         match &self.launch {
             Launch::Reference(method) => Ok(Box::new(
-                ReferenceAdapter::new(*method).with_deadline(deadline),
+                ReferenceAdapter::reference(*method).with_deadline(deadline),
             )),
             Launch::Remote(cmd) => {
                 let adapter = RemoteAdapter::start(cmd.clone(), deadline)?;
