@@ -13,7 +13,7 @@
 //! fn main() {
 //!     // first: what re-executed children of the implementation need
 //!     let adapter = procspec_harness::lifecycle::Host::new(MyLifecycle);
-//!     std::process::exit(match procspec_harness::serve::serve(adapter, "my_crate::Process") {
+//!     std::process::exit(match procspec_harness::serve::serve(adapter, "my_crate") {
 //!         Ok(()) => 0,
 //!         Err(e) => { eprintln!("serve: {e}"); 1 }
 //!     })
@@ -26,11 +26,14 @@ use procspec_spec::vocab::Capability;
 use std::io::{BufRead, Write};
 
 /// Serve `adapter` on stdin and stdout until `shutdown` or end of file,
-/// then reset it. `process_class` names the class under test in the hello
-/// (`procspec_reference::Process`). An error is a broken stdin or stdout,
-/// or a message that cannot be encoded.
-pub fn serve(mut adapter: impl Adapter, process_class: &str) -> std::io::Result<()> {
+/// then reset it. The hello names the class under test `module::Class`,
+/// `Class` being the adapter's [`class_name`](crate::AdapterInfo::class_name)
+/// (the runner's default names are `<Class>-N`, as in process):
+/// `procspec_reference::Process`. An error is a broken stdin or stdout, or
+/// a message that cannot be encoded.
+pub fn serve(mut adapter: impl Adapter, module: &str) -> std::io::Result<()> {
     let info = adapter.info().clone();
+    let process_class = format!("{module}::{}", info.class_name);
     let hello = Hello {
         implementation: info.implementation,
         version: info.version,
@@ -45,7 +48,7 @@ pub fn serve(mut adapter: impl Adapter, process_class: &str) -> std::io::Result<
             .collect(),
         unknown_capabilities: Vec::new(),
         pid: std::process::id(),
-        process_class: process_class.into(),
+        process_class,
         unknown_fields: Vec::new(),
     };
     send(hello.line().map_err(std::io::Error::other)?)?;

@@ -40,10 +40,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         Method::Fork => StartMethod::Fork,
         Method::Spawn => StartMethod::Spawn,
     };
-    procspec_harness::serve::serve(
-        ReferenceAdapter::reference(method),
-        "procspec_reference::Process",
-    )
-    .context("serve-reference")?;
+    procspec_harness::serve::serve(ReferenceAdapter::reference(method), "procspec_reference")
+        .context("serve-reference")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ fn main() {
     // their body here, before anything else happens.
     procspawn::init();
     let host = procspec_harness::lifecycle::Host::new(procspec_procspawn::Procspawn);
-    if let Err(e) = procspec_harness::serve::serve(host, "procspawn::JoinHandle") {
+    if let Err(e) = procspec_harness::serve::serve(host, "procspawn") {
         eprintln!("procspec-procspawn-serve: {e}");
         std::process::exit(1);
     }
