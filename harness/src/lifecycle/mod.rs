@@ -23,9 +23,17 @@
 //! - **routing**: ops at an agent travel down the tree of agents, each of
 //!   which runs the same executor over its own copy of the implementation.
 //! - **pid tracking and reset**: every pid started anywhere in the tree is
-//!   recorded; reset kills exactly those, then the implementation's own.
-//! - **deadlines**: ops at main run on a worker thread; a hung op is a
-//!   timeout, the tree is killed and a fresh worker starts.
+//!   recorded (each answer carries the pids its op started, below it
+//!   included); reset kills exactly those, then the implementation's own.
+//! - **descriptors**: the sentinel's descriptor is recorded at `start()`,
+//!   so `sentinel-open` tells whether `close()` freed it.
+//! - **timing and deadlines**: each op is timed where it runs; ops at main
+//!   run on a worker thread, a hung op is a timeout, the tree is killed
+//!   and a fresh worker starts.
+//!
+//! [`serve`](crate::serve::serve) puts a host behind the wire protocol, so
+//! `procspec run` checks the implementation as an adapter process (a
+//! tracked implementation of `kind = "cargo"`).
 //!
 //! ```text
 //! // tests/conformance.rs of a crate:
