@@ -145,7 +145,7 @@ fn main() {
     // `cargo bench` passes `--bench`; nothing to filter here.
 
     let binary = procspec_binary();
-    let mut local = ReferenceAdapter::new(StartMethod::Fork);
+    let mut local = ReferenceAdapter::reference(StartMethod::Fork);
     let mut remote = RemoteAdapter::start(
         RemoteCommand::new(binary.to_string_lossy().into_owned())
             .arg("serve-reference")

@@ -975,7 +975,7 @@ struct Found {
 /// case; every failure it reports.
 fn hunt(rule: &Rule) -> Vec<Found> {
     let mut mutant = Mutant {
-        inner: ReferenceAdapter::new(StartMethod::Fork),
+        inner: ReferenceAdapter::reference(StartMethod::Fork),
         rule,
         memo: Memo::default(),
     };
@@ -1159,7 +1159,7 @@ fn leak_guard_catches_a_leaking_adapter() {
     register_targets();
     let _lock = suite::lock();
     let mut leaky = Leaky {
-        inner: ReferenceAdapter::new(StartMethod::Fork),
+        inner: ReferenceAdapter::reference(StartMethod::Fork),
     };
     let mut config = MachineConfig::new(leaky.info().capabilities.clone());
     config.sequences = 16;
@@ -1231,7 +1231,7 @@ fn a_join_that_does_not_reap_is_caught() {
     register_targets();
     let _lock = suite::lock();
     let mut adapter = NoReap {
-        inner: ReferenceAdapter::new(StartMethod::Fork),
+        inner: ReferenceAdapter::reference(StartMethod::Fork),
     };
     let p = Ref::from("p1");
     let at = |op| Step {
