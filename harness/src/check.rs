@@ -317,8 +317,13 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                 a.expect
                     .matches(&observed.outcome, self.root_key.as_deref())
             });
+            // Only where the op may succeed: a success where it must fail
+            // breaks the rule of the failure.
+            let value_broken = model::value_rule(step, &observed.outcome)
+                .filter(|_| arms.iter().any(|a| !a.expect.is_err()));
             let named = clause
                 .or_else(|| late_or_early.and_then(|a| a.clause))
+                .or(value_broken)
                 .or_else(|| arms.iter().find_map(|a| a.clause))
                 .unwrap_or("model");
             let root = model::blame(&self.world, step).and_then(|why| {
@@ -328,8 +333,13 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                     step: at,
                 })
             });
-            // A timing violation is the observing op's own rule.
-            let root = if late_or_early.is_some() { None } else { root };
+            // A timing violation, or a value no state allows, is the
+            // observing op's own rule.
+            let root = if late_or_early.is_some() || value_broken.is_some() {
+                None
+            } else {
+                root
+            };
             let took = match (late_or_early, elapsed_ms) {
                 (Some(_), Some(ms)) => format!(" after {ms:.1} ms"),
                 _ => String::new(),

@@ -19,6 +19,13 @@ pub fn install() -> bool {
     *SUBREAPER.get_or_init(sys::become_subreaper)
 }
 
+/// Whether this platform has a child subreaper at all (Linux), without
+/// becoming one: where it has none, orphans go to init and nobody here can
+/// count them.
+pub fn subreaper_available() -> bool {
+    sys::HAS_SUBREAPER
+}
+
 /// What was left behind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Leaks {

@@ -4,8 +4,13 @@
 //! outcome to the model of `procspec-spec`.
 //!
 //! - [`adapter`]: the contract an implementation provides ([`Adapter`]).
+//! - [`lifecycle`]: bring your own Rust implementation: the
+//!   [`Lifecycle`](lifecycle::Lifecycle) trait and [`Host`](lifecycle::Host),
+//!   the adapter over it.
 //! - [`reference_adapter`]: procspec's own Rust implementation, in process
-//!   (for `conformance_suite!` and inside `procspec serve-reference`).
+//!   (the host over its mapping; for `conformance_suite!` and inside
+//!   `procspec serve-reference`).
+//! - [`serve`]: any adapter behind the wire protocol on stdin/stdout.
 //! - [`remote`]: any implementation that speaks the wire protocol
 //!   (`spec/INTERPRETING.md`), such as the CPython adapter in `fixtures/`.
 //! - [`check`]: the checker, step by step against the model.
@@ -39,6 +44,7 @@ pub mod reference_adapter;
 #[cfg(unix)]
 pub mod remote;
 pub mod run;
+pub mod serve;
 pub mod session;
 pub mod suite;
 #[allow(unsafe_code)] // the crate's only syscalls and unsafe blocks

@@ -38,7 +38,7 @@ impl Diverging {
     fn new(close_running: bool) -> Diverging {
         register_targets();
         Diverging {
-            inner: ReferenceAdapter::new(StartMethod::Fork),
+            inner: ReferenceAdapter::reference(StartMethod::Fork),
             close_running,
         }
     }

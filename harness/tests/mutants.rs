@@ -414,21 +414,15 @@ fn catalogue() -> Vec<Rule> {
                 _ => None,
             }),
         ),
-        Rule {
-            // Every join arm is `none` under join.blocks, join.timeout or
-            // join.many-times; join.returns-none is only implied by them
-            // (see mutants/pending.toml).
-            pending: true,
-            ..r(
-                "join-returns-zero",
-                "join.returns-none",
-                "join() returns 0 instead of None",
-                rewrite!(|s, o| match (&s.op, o) {
-                    (Op::Join { .. }, Outcome::Ok(Value::None)) => Some(Outcome::Ok(Value::Int(0))),
-                    _ => None,
-                }),
-            )
-        },
+        r(
+            "join-returns-zero",
+            "join.returns-none",
+            "join() returns 0 instead of None",
+            rewrite!(|s, o| match (&s.op, o) {
+                (Op::Join { .. }, Outcome::Ok(Value::None)) => Some(Outcome::Ok(Value::Int(0))),
+                _ => None,
+            }),
+        ),
         Rule {
             ..r(
                 "given-name-ignored",
@@ -984,7 +978,7 @@ struct Found {
 /// case; every failure it reports.
 fn hunt(rule: &Rule) -> Vec<Found> {
     let mut mutant = Mutant {
-        inner: ReferenceAdapter::new(StartMethod::Fork),
+        inner: ReferenceAdapter::reference(StartMethod::Fork),
         rule,
         memo: Memo::default(),
     };
@@ -1168,7 +1162,7 @@ fn leak_guard_catches_a_leaking_adapter() {
     register_targets();
     let _lock = suite::lock();
     let mut leaky = Leaky {
-        inner: ReferenceAdapter::new(StartMethod::Fork),
+        inner: ReferenceAdapter::reference(StartMethod::Fork),
     };
     let mut config = MachineConfig::new(leaky.info().capabilities.clone());
     config.sequences = 16;
@@ -1240,7 +1234,7 @@ fn a_join_that_does_not_reap_is_caught() {
     register_targets();
     let _lock = suite::lock();
     let mut adapter = NoReap {
-        inner: ReferenceAdapter::new(StartMethod::Fork),
+        inner: ReferenceAdapter::reference(StartMethod::Fork),
     };
     let p = Ref::from("p1");
     let at = |op| Step {

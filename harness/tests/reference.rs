@@ -1,5 +1,7 @@
 //! procspec's reference implementation against the whole suite, under fork
-//! and under spawn, through the same macro any other crate would use.
+//! and under spawn, through the same macro and the same `Lifecycle` host
+//! any other crate would use (`ReferenceAdapter` is
+//! `Host<ReferenceLifecycle>`; the mapping is `lifecycle/reference.rs`).
 //!
 //! Unix only: the reference adapter and remote adapters need fork and pipes passed by number.
 #![cfg(unix)]
@@ -29,7 +31,7 @@ fn adapter(method: StartMethod) -> ReferenceAdapter {
         .to_vec(),
     );
     procspec_reference::init();
-    ReferenceAdapter::new(method)
+    ReferenceAdapter::reference(method)
 }
 
 mod fork {

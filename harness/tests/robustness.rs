@@ -774,7 +774,7 @@ fn authkey_never_leaks() {
             (StartMethod::Fork, "reference-fork"),
             (StartMethod::Spawn, "reference-spawn"),
         ] {
-            let mut adapter = ReferenceAdapter::new(method);
+            let mut adapter = ReferenceAdapter::reference(method);
             let options = RunOptions {
                 implementation: name.into(),
                 sequences: 12,

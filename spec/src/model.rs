@@ -22,7 +22,7 @@ mod world;
 
 pub use apply::{transition, EVENTUALLY_MS};
 // `discriminates` and `follow` below are the checker's two questions.
-pub use blame::{blame, facts_read};
+pub use blame::{blame, facts_read, value_rule};
 pub use world::{Handle, Key, Life, Proc, Why, World, MAIN_NAME};
 
 use crate::vocab::{Outcome, Value};

@@ -176,3 +176,29 @@ fn a_child_ignoring_sigterm_that_ends_after_terminate_blames_terminate() {
     ]);
     assert_eq!(why(&w, at("main", Op::IsAlive { p: r("p1") })), None);
 }
+
+/// `join()` that succeeds with another value than `None` broke
+/// `join.returns-none` whatever its timing; an error is not a value.
+#[test]
+fn a_join_that_returns_a_value_breaks_returns_none() {
+    use procspec_spec::model::value_rule;
+    use procspec_spec::vocab::{ErrorKind, Value};
+    let join = at(
+        "main",
+        Op::Join {
+            p: r("p1"),
+            timeout_ms: None,
+        },
+    );
+    assert_eq!(
+        value_rule(&join, &Outcome::Ok(Value::Int(0))),
+        Some("join.returns-none")
+    );
+    assert_eq!(value_rule(&join, &Outcome::Ok(Value::None)), None);
+    assert_eq!(
+        value_rule(&join, &Outcome::Err(ErrorKind::NotStarted)),
+        None
+    );
+    let alive = at("main", Op::IsAlive { p: r("p1") });
+    assert_eq!(value_rule(&alive, &Outcome::Ok(Value::Bool(true))), None);
+}

@@ -95,7 +95,8 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 32, value_name = "N")]
     max_steps: usize,
 
-    /// The deadline of one op (and of an adapter's hello), in milliseconds.
+    /// The deadline of one op, in milliseconds (an adapter's hello gets at
+    /// least 10 s).
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     deadline_ms: u64,
 
@@ -586,9 +587,15 @@ fn start(target: &Target, deadline: Duration) -> Result<Box<dyn Adapter>, Adapte
         Target::Absent(_) => unreachable!("an absent implementation is not started"),
     };
     Ok(Box::new(
-        RemoteAdapter::start(cmd, deadline)?.with_op_deadline(deadline),
+        RemoteAdapter::start(cmd, deadline.max(MIN_HELLO_DEADLINE))?.with_op_deadline(deadline),
     ))
 }
+
+/// The least time an adapter gets to say hello, whatever `--deadline-ms`:
+/// an interpreter that imports its package on a loaded machine takes
+/// seconds, and a short op deadline (chosen to make hung ops cheap) must
+/// not skip a whole implementation at start.
+const MIN_HELLO_DEADLINE: Duration = Duration::from_secs(10);
 
 /// The reference as an adapter process: this binary's `serve-reference`.
 fn reference_server(method: StartMethod) -> Result<RemoteCommand, AdapterFailure> {

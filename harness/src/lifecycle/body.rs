@@ -124,6 +124,9 @@ pub fn body_for(
         // Rust has no `sys.exit()`: the exit path with 0 is the equivalent.
         Target::SysExit | Target::SysExitNone => Kind::Exit(0),
         Target::OsExit { code } => Kind::OsExit(i32::from(*code)),
+        // The body of a subclass's overriding `run()`: `sys.exit(code)`
+        // (the executor creates the object with `create_run_override`).
+        Target::RunOverride { code } => Kind::Exit(i32::from(*code)),
         Target::SelfSignal { signal } => Kind::SelfSignal(signal.number()),
         Target::Block | Target::IgnoreSigterm | Target::Agent => {
             let ch = Channel::listen(dir)?;
@@ -216,18 +219,27 @@ impl Channel {
         }
     }
 
-    /// Send one step to an agent and wait for its answer.
-    pub fn call(&mut self, path: &[Ref], step: &Step) -> Result<Observed, String> {
+    /// Send one step to an agent and wait for its answer, and the pids
+    /// started at or below the agent meanwhile.
+    pub fn call(&mut self, path: &[Ref], step: &Step) -> Result<(Observed, Vec<u32>), String> {
         self.send(&Request::Op {
             path: path.to_vec(),
             step: step.clone(),
         })?;
         match self.read_line(Instant::now() + AGENT_DEADLINE)? {
-            Reply::Result { outcome, native } => Ok(Observed {
+            Reply::Result {
                 outcome,
                 native,
-                elapsed: None,
-            }),
+                elapsed_ms,
+                started,
+            } => Ok((
+                Observed {
+                    outcome,
+                    native,
+                    elapsed: elapsed_ms.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+                },
+                started,
+            )),
             Reply::Ready => Err("agent answered ready to an op".into()),
         }
     }
@@ -280,6 +292,10 @@ enum Reply {
     Result {
         outcome: Outcome,
         native: Option<NativeError>,
+        /// How long the op took in the agent.
+        elapsed_ms: Option<f64>,
+        /// Pids started at or below the agent during the op.
+        started: Vec<u32>,
     },
 }
 
@@ -309,6 +325,8 @@ fn serve<L: Lifecycle>(socket: &Path, me: Ref, lifecycle: L) {
                 let answer = Reply::Result {
                     outcome: o.outcome,
                     native: o.native,
+                    elapsed_ms: o.elapsed.map(|d| d.as_secs_f64() * 1000.0),
+                    started: executor::take_started(),
                 };
                 if write_reply(&mut reply, &answer).is_err() {
                     break;

@@ -3,9 +3,16 @@
 //! and every agent child run it; an op addressed further down the tree is
 //! forwarded along its path.
 //!
-//! Thread-local, as the reference adapter's: a forked agent finds copies of
-//! its creator's objects, as a CPython child does. No borrow is held across
-//! a call into the implementation that may fork.
+//! Thread-local on purpose: a child started by fork is a copy of the
+//! thread that called `start()`, so a forked agent finds copies of its
+//! creator's objects, as a CPython child finds the parent's `Process`
+//! objects in its memory. No borrow is held across a call into the
+//! implementation that may fork.
+//!
+//! Every pid started here (and, through their replies, below here) is
+//! noted in [`take_started`]'s list, which the host's worker and every
+//! agent hand up with each answer: the host knows the whole tree without
+//! asking.
 
 use super::body::{body_for, Channel, READY_DEADLINE};
 use super::{Failure, Lifecycle, Res};
@@ -24,6 +31,9 @@ struct Entry<P> {
     process: Option<P>,
     target: Target,
     channel: Option<Channel>,
+    /// The sentinel's descriptor and the identity of what it was at
+    /// `start()`, so `sentinel-open` can tell whether `close()` freed it.
+    sentinel: Option<(i32, (u64, u64))>,
 }
 
 struct Executor<L: Lifecycle> {
@@ -35,6 +45,18 @@ struct Executor<L: Lifecycle> {
 
 thread_local! {
     static EXECUTOR: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+    /// Pids started here or below since the last [`take_started`].
+    static STARTED: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The pids started here (or reported by agents below) since the last
+/// call: the answer of the op that started them carries them up.
+pub fn take_started() -> Vec<u32> {
+    STARTED.with(|s| std::mem::take(&mut *s.borrow_mut()))
+}
+
+fn note_started(pids: impl IntoIterator<Item = u32>) {
+    STARTED.with(|s| s.borrow_mut().extend(pids));
 }
 
 fn with<L: Lifecycle, R>(f: impl FnOnce(&mut Executor<L>) -> R) -> Option<R> {
@@ -66,6 +88,8 @@ fn install<L: Lifecycle>(lifecycle: L, me: Ref, dir: PathBuf) {
 /// child keeps its creator's objects (the channels to their children are
 /// the creator's business), a re-executed one starts empty.
 pub fn become_agent<L: Lifecycle>(me: Ref, lifecycle: L, dir: PathBuf) {
+    // Pids noted by the creator are the creator's to report.
+    take_started();
     let kept = with::<L, _>(|x| {
         x.entries.remove(&me);
         for entry in x.entries.values_mut() {
@@ -142,7 +166,10 @@ pub fn execute<L: Lifecycle>(path: &[Ref], step: &Step) -> Observed {
         let Some(mut ch) = ch else {
             return unsupported(&format!("no agent channel to {next}"));
         };
-        let answer = ch.call(rest, step);
+        let answer = ch.call(rest, step).map(|(observed, started)| {
+            note_started(started);
+            observed
+        });
         with::<L, _>(|x| {
             if let Some(e) = x.entries.get_mut(next) {
                 e.channel = Some(ch);
@@ -157,7 +184,9 @@ pub fn execute<L: Lifecycle>(path: &[Ref], step: &Step) -> Observed {
             elapsed: None,
         });
     }
-    local::<L>(step)
+    let t0 = Instant::now();
+    let observed = local::<L>(step);
+    observed.timed(t0.elapsed())
 }
 
 fn local<L: Lifecycle>(step: &Step) -> Observed {
@@ -205,6 +234,12 @@ fn local<L: Lifecycle>(step: &Step) -> Observed {
                     });
                     Some(Ok(Value::None))
                 }
+                Op::SentinelOpen { .. } => with::<L, _>(|x| {
+                    let recorded = x.entries.get(p).and_then(|e| e.sentinel);
+                    let open =
+                        recorded.is_some_and(|(fd, id)| crate::sys::fd_identity(fd) == Some(id));
+                    Ok(Value::Bool(open))
+                }),
                 op => on_entry::<L, _>(p, |l, proc| on_process(l, proc, op)),
             },
             None => return unsupported("op without subject"),
@@ -253,7 +288,10 @@ fn create<L: Lifecycle>(
             }
         }
     };
-    let made = on_lifecycle::<L, _>(|l| l.create(body, name, daemon));
+    let made = on_lifecycle::<L, _>(|l| match target {
+        Target::RunOverride { .. } => l.create_run_override(body, name, daemon),
+        _ => l.create(body, name, daemon),
+    });
     match made {
         Some(Ok(process)) => {
             with::<L, _>(|x| {
@@ -263,6 +301,7 @@ fn create<L: Lifecycle>(
                         process: Some(process),
                         target: target.clone(),
                         channel,
+                        sentinel: None,
                     },
                 )
             });
@@ -274,15 +313,30 @@ fn create<L: Lifecycle>(
 }
 
 fn start<L: Lifecycle>(p: &Ref) -> Observed {
-    match on_entry::<L, _>(p, |l, proc| l.start(proc)) {
+    // The pid and the sentinel's descriptor, read right after a start
+    // (neither is a step of the run: the checker never sees them).
+    let started = on_entry::<L, _>(p, |l, proc| {
+        l.start(proc)?;
+        let pid = l.pid(proc).ok().flatten();
+        let sentinel = l.sentinel(proc).ok().and_then(|fd| {
+            let fd = i32::try_from(fd).ok()?;
+            crate::sys::fd_identity(fd).map(|id| (fd, id))
+        });
+        Ok((pid, sentinel))
+    });
+    let sentinel = match started {
         None => return unsupported("no such object here"),
         Some(Err(f)) => return failure(f),
-        Some(Ok(())) => {}
-    }
+        Some(Ok((pid, sentinel))) => {
+            note_started(pid);
+            sentinel
+        }
+    };
     let taken = with::<L, _>(|x| {
-        x.entries
-            .get_mut(p)
-            .map(|e| (e.target == Target::Agent, e.channel.take()))
+        x.entries.get_mut(p).map(|e| {
+            e.sentinel = sentinel;
+            (e.target == Target::Agent, e.channel.take())
+        })
     })
     .flatten();
     let Some((agent, Some(mut ch))) = taken else {

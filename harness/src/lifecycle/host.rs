@@ -1,12 +1,14 @@
 //! [`Host`]: the [`Adapter`] over any [`Lifecycle`] implementation. Ops at
 //! `main` run on a worker thread (for the deadline: a hung op leaves the
 //! thread behind, the tree is killed, a fresh worker starts); ops at an
-//! agent are routed down the tree of agents by path.
+//! agent are routed down the tree of agents by path. Every answer carries
+//! the pids started anywhere in the tree meanwhile, so the host knows what
+//! a reset must kill without asking.
 
 use super::executor;
 use super::Lifecycle;
 use crate::adapter::{Adapter, AdapterFailure, AdapterInfo, Observed};
-use procspec_spec::vocab::{Capability, Op, Outcome, Ref, Step, Value};
+use procspec_spec::vocab::{Capability, Op, Outcome, Ref, Step};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
@@ -22,7 +24,8 @@ enum Job {
 }
 
 enum Answer {
-    Observed(Observed),
+    /// The outcome, and the pids started meanwhile.
+    Observed(Observed, Vec<u32>),
     Done,
     Pids(Vec<u32>),
 }
@@ -43,7 +46,8 @@ impl Worker {
                 for job in job_rx {
                     let answer = match job {
                         Job::Step(path, step) => {
-                            Answer::Observed(executor::execute::<L>(&path, &step))
+                            let observed = executor::execute::<L>(&path, &step);
+                            Answer::Observed(observed, executor::take_started())
                         }
                         Job::Reset => {
                             executor::reset::<L>();
@@ -86,7 +90,9 @@ pub struct Host<L: Lifecycle> {
     worker: Option<Worker>,
     /// Who created each agent, to route ops down the tree.
     parents: BTreeMap<Ref, Ref>,
-    /// Every process started anywhere in the tree: reset kills these.
+    /// Every process started anywhere in the tree: reset kills exactly
+    /// these (some may have been orphaned to the runner), so that anything
+    /// else left behind is the leak guard's to find.
     tree: Vec<u32>,
     deadline: Duration,
     /// Where the children's sockets are made (removed on drop).
@@ -98,7 +104,19 @@ impl<L: Lifecycle> Host<L> {
     pub fn new(lifecycle: L) -> Host<L> {
         let i = lifecycle.info();
         let mut capabilities = i.capabilities;
-        for c in [Capability::Agent, Capability::Orphans] {
+        let mut supplied = vec![Capability::Agent];
+        // Orphans are counted by the runner as their subreaper: not on the
+        // portable backend (macOS, the BSDs), which has none.
+        if crate::guard::subreaper_available() {
+            supplied.push(Capability::Orphans);
+        } else {
+            capabilities.retain(|c| *c != Capability::Orphans);
+        }
+        // The host records each sentinel's descriptor at start().
+        if capabilities.contains(&Capability::Sentinel) {
+            supplied.push(Capability::Descriptors);
+        }
+        for c in supplied {
             if !capabilities.contains(&c) {
                 capabilities.push(c);
             }
@@ -156,20 +174,6 @@ impl<L: Lifecycle> Host<L> {
         path
     }
 
-    fn remember_pid(&mut self, at: &Ref, p: &Ref) {
-        let path = self.path(at);
-        let probe = Step {
-            at: at.clone(),
-            op: Op::Pid { p: p.clone() },
-        };
-        let deadline = self.deadline;
-        if let Ok(Answer::Observed(o)) = self.worker().ask(Job::Step(path, probe), deadline) {
-            if let Outcome::Ok(Value::Pid(pid)) = o.outcome {
-                self.tree.push(pid);
-            }
-        }
-    }
-
     fn abandon(&mut self) {
         self.worker = None;
         crate::guard::kill_pids(&self.tree);
@@ -194,14 +198,11 @@ impl<L: Lifecycle> Adapter for Host<L> {
         let path = self.path(&step.at);
         let deadline = self.deadline;
         match self.worker().ask(Job::Step(path, step.clone()), deadline) {
-            Ok(Answer::Observed(o)) => {
-                match (&step.op, &o.outcome) {
-                    (Op::Create { id, .. }, Outcome::Ok(_)) => {
-                        self.parents.insert(id.clone(), step.at.clone());
-                    }
-                    (Op::Start { p }, Outcome::Ok(_)) => self.remember_pid(&step.at, p),
-                    _ => {}
+            Ok(Answer::Observed(o, started)) => {
+                if let (Op::Create { id, .. }, Outcome::Ok(_)) = (&step.op, &o.outcome) {
+                    self.parents.insert(id.clone(), step.at.clone());
                 }
+                self.tree.extend(started);
                 Ok(o)
             }
             Ok(_) => Err(AdapterFailure::Crash {
@@ -225,6 +226,9 @@ impl<L: Lifecycle> Adapter for Host<L> {
 
     fn reset(&mut self) -> Result<(), AdapterFailure> {
         let deadline = self.deadline;
+        // Everything below main's own children first (grandchildren,
+        // orphans), then the implementation kills and reaps its own
+        // children: a zombie it failed to reap is the leak guard's to find.
         let own = self.own_pids();
         let below: Vec<u32> = self
             .tree
@@ -233,7 +237,13 @@ impl<L: Lifecycle> Adapter for Host<L> {
             .filter(|p| !own.contains(p))
             .collect();
         crate::guard::kill_pids(&below);
+        // Dead before the reset answers: those orphaned to a runner in
+        // another process (behind `serve`) are its to reap, and it reaps
+        // right after the answer.
+        crate::guard::wait_ended(&below, Instant::now() + deadline);
         let r = self.worker().ask(Job::Reset, deadline);
+        // Grandchildren that died while their agent lived were passed to
+        // this process as zombies when the agent died: ours to reap.
         crate::guard::reap_zombies_among(&below);
         self.tree.clear();
         self.parents.clear();

@@ -23,9 +23,17 @@
 //! - **routing**: ops at an agent travel down the tree of agents, each of
 //!   which runs the same executor over its own copy of the implementation.
 //! - **pid tracking and reset**: every pid started anywhere in the tree is
-//!   recorded; reset kills exactly those, then the implementation's own.
-//! - **deadlines**: ops at main run on a worker thread; a hung op is a
-//!   timeout, the tree is killed and a fresh worker starts.
+//!   recorded (each answer carries the pids its op started, below it
+//!   included); reset kills exactly those, then the implementation's own.
+//! - **descriptors**: the sentinel's descriptor is recorded at `start()`,
+//!   so `sentinel-open` tells whether `close()` freed it.
+//! - **timing and deadlines**: each op is timed where it runs; ops at main
+//!   run on a worker thread, a hung op is a timeout, the tree is killed
+//!   and a fresh worker starts.
+//!
+//! [`serve`](crate::serve::serve) puts a host behind the wire protocol, so
+//! `procspec run` checks the implementation as an adapter process (a
+//! tracked implementation of `kind = "cargo"`).
 //!
 //! ```text
 //! // tests/conformance.rs of a crate:
@@ -41,7 +49,7 @@ mod host;
 pub mod reference;
 
 pub use body::Body;
-pub use host::Host;
+pub use host::{Host, OP_DEADLINE};
 
 use procspec_spec::vocab::{Capability, ErrorKind};
 use std::time::Duration;
@@ -55,8 +63,11 @@ pub struct LifecycleInfo {
     pub version: String,
     /// `fork`, `spawn`, `forkserver`.
     pub start_method: String,
-    /// The capabilities it offers (the host adds `agent` and `orphans`,
-    /// which it supplies itself).
+    /// The capabilities it offers. The host adds `agent` and `orphans`,
+    /// which it supplies itself, and `descriptors` where `sentinel` is
+    /// offered (it records the sentinel's descriptor at `start()`, so it
+    /// can tell whether `close()` freed it). Offer `subclass` with
+    /// [`Lifecycle::create_run_override`].
     pub capabilities: Vec<Capability>,
 }
 
@@ -112,6 +123,20 @@ pub trait Lifecycle: Clone + Send + 'static {
         name: Option<&str>,
         daemon: Option<bool>,
     ) -> Res<Self::Process>;
+    /// An object of a subclass that overrides `run()` and passes no target
+    /// (`Worker(name=name, daemon=daemon)` where `Worker.run` exits with a
+    /// code): `run` is the override's body. Offer it with the `subclass`
+    /// capability. Rust has no subclassing: an implementation whose
+    /// process object is built around the function it runs (a `run`
+    /// closure, a trait object) maps the override onto that.
+    fn create_run_override(
+        &mut self,
+        _run: Body,
+        _name: Option<&str>,
+        _daemon: Option<bool>,
+    ) -> Res<Self::Process> {
+        Err(Failure::unsupported("subclass (run() overridden)"))
+    }
     /// `p.start()`.
     fn start(&mut self, p: &mut Self::Process) -> Res<()>;
     /// `p.join(timeout)`.

@@ -6,8 +6,8 @@
 
 use super::{Body, Failure, Lifecycle, LifecycleInfo, Res};
 use procspec_reference::{
-    active_children, current_process, parent_process, register, Authkey, Process, StartMethod,
-    Target,
+    active_children, current_process, parent_process, register, Authkey, ErrorKind as RefKind,
+    Process, StartMethod, Target,
 };
 use procspec_spec::vocab::{Capability, ErrorKind};
 use std::time::Duration;
@@ -15,8 +15,15 @@ use std::time::Duration;
 /// The reference under one start method.
 #[derive(Debug, Clone, Copy)]
 pub struct ReferenceLifecycle {
-    /// Fork (bodies run in closures) or spawn (re-executed, registered).
+    /// Fork or spawn (children find their body registered either way).
     pub method: StartMethod,
+}
+
+impl ReferenceLifecycle {
+    /// The reference under `method`.
+    pub fn new(method: StartMethod) -> ReferenceLifecycle {
+        ReferenceLifecycle { method }
+    }
 }
 
 /// The names children find their body under (registered targets, not
@@ -37,12 +44,24 @@ pub fn register_body() {
     });
 }
 
+/// The reference's error kinds are named after the vocabulary's.
+pub fn map_kind(k: RefKind) -> ErrorKind {
+    match k {
+        RefKind::Closed => ErrorKind::Closed,
+        RefKind::AlreadyStarted => ErrorKind::AlreadyStarted,
+        RefKind::NotStarted => ErrorKind::NotStarted,
+        RefKind::NotParent => ErrorKind::NotParent,
+        RefKind::DaemonicChildren => ErrorKind::DaemonicChildren,
+        RefKind::StillRunning => ErrorKind::StillRunning,
+        RefKind::InvalidArgument => ErrorKind::InvalidArgument,
+        RefKind::Unsupported => ErrorKind::Unsupported,
+        RefKind::NotSerializable => ErrorKind::NotSerializable,
+        _ => ErrorKind::Unmapped,
+    }
+}
+
 fn err(e: procspec_reference::Error) -> Failure {
-    Failure::new(
-        crate::reference_adapter::map_kind(e.kind()),
-        format!("{:?}", e.kind()),
-        e,
-    )
+    Failure::new(map_kind(e.kind()), format!("{:?}", e.kind()), e)
 }
 
 fn serialize(k: &Authkey) -> Res<()> {
@@ -70,12 +89,13 @@ impl Lifecycle for ReferenceLifecycle {
             Capability::JoinTimeout,
             Capability::Run,
             Capability::AuthkeySerialize,
+            Capability::Subclass,
         ];
         if self.method == StartMethod::Fork {
             capabilities.extend([Capability::Fork, Capability::InheritHandles]);
         }
         LifecycleInfo {
-            implementation: "procspec-reference-lifecycle".into(),
+            implementation: "procspec-reference".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             start_method: if self.method == StartMethod::Fork {
                 "fork"
@@ -98,6 +118,16 @@ impl Lifecycle for ReferenceLifecycle {
             b = b.daemon(d);
         }
         Ok(b.build())
+    }
+    /// The reference's object is built around what its `run()` runs (its
+    /// `Target`): overriding `run()` is giving it that body.
+    fn create_run_override(
+        &mut self,
+        run: Body,
+        name: Option<&str>,
+        daemon: Option<bool>,
+    ) -> Res<Process> {
+        self.create(run, name, daemon)
     }
     fn start(&mut self, p: &mut Process) -> Res<()> {
         p.start().map_err(err)

@@ -138,3 +138,6 @@ pub fn wait_ended(pid: u32, deadline: std::time::Instant) {
         }
     }
 }
+
+/// No subreaper on Windows.
+pub const HAS_SUBREAPER: bool = false;

@@ -1,7 +1,6 @@
 //! Running a short command (a probe, an interpreter's version check) with
 //! a deadline and its output collected.
 
-use super::PROBE_DEADLINE;
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,9 +13,9 @@ pub(super) struct Bounded {
     pub(super) stderr: String,
 }
 
-/// Run a short command with stdin closed, collecting its output, killed
-/// after [`PROBE_DEADLINE`].
-pub(super) fn run_bounded(cmd: &mut Command) -> Result<Bounded, String> {
+/// Run a command with stdin closed, collecting its output, killed after
+/// `deadline` ([`PROBE_DEADLINE`](super::PROBE_DEADLINE) for a probe).
+pub(super) fn run_bounded(cmd: &mut Command, deadline: Duration) -> Result<Bounded, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -44,7 +43,7 @@ pub(super) fn run_bounded(cmd: &mut Command) -> Result<Bounded, String> {
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
     );
-    let by = Instant::now() + PROBE_DEADLINE;
+    let by = Instant::now() + deadline;
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break s,
@@ -56,7 +55,7 @@ pub(super) fn run_bounded(cmd: &mut Command) -> Result<Bounded, String> {
                 let _ = child.wait();
                 return Err(format!(
                     "did not finish within {} s and was killed",
-                    PROBE_DEADLINE.as_secs()
+                    deadline.as_secs()
                 ));
             }
             Err(e) => return Err(format!("cannot wait for it: {e}")),

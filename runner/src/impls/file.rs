@@ -2,7 +2,7 @@
 //! checked, every error naming file and line.
 
 use super::python::Interpreter;
-use super::{ImplKind, ImplSpec};
+use super::{CargoBin, ImplKind, ImplSpec};
 use procspec_spec::SpecError;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,10 @@ struct ImplFile {
     start_method: Spanned<String>,
     #[serde(default)]
     command: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    manifest: Option<Spanned<String>>,
+    #[serde(default)]
+    bin: Option<Spanned<String>>,
     #[serde(default)]
     expectations: Option<Spanned<String>>,
     #[serde(default)]
@@ -61,7 +65,7 @@ pub fn parse_impl(text: &str, path: &Path, name: &str) -> Result<ImplSpec, SpecE
     let method_at = file.start_method.span().start;
     let allowed: &[&str] = match file.kind {
         ImplKind::Reference => &["fork", "spawn"],
-        ImplKind::Remote => &["fork", "spawn", "forkserver"],
+        ImplKind::Remote | ImplKind::Cargo => &["fork", "spawn", "forkserver"],
     };
     if !allowed.contains(&method.as_str()) {
         return Err(err(
@@ -76,7 +80,13 @@ pub fn parse_impl(text: &str, path: &Path, name: &str) -> Result<ImplSpec, SpecE
                 "a `reference` implementation takes no `command`".into(),
             ))
         }
-        (ImplKind::Reference, None) => Vec::new(),
+        (ImplKind::Cargo, Some(c)) => {
+            return Err(err(
+                c.span().start,
+                "a `cargo` implementation takes `manifest` and `bin`, not a `command`".into(),
+            ))
+        }
+        (ImplKind::Reference | ImplKind::Cargo, None) => Vec::new(),
         (ImplKind::Remote, None) => {
             return Err(SpecError::invalid(
                 &shown,
@@ -90,6 +100,37 @@ pub fn parse_impl(text: &str, path: &Path, name: &str) -> Result<ImplSpec, SpecE
             check_words(&words, "command").map_err(|m| err(at, m))?;
             words
         }
+    };
+    let cargo = match (file.kind, file.manifest, file.bin) {
+        (ImplKind::Cargo, Some(m), Some(b)) => {
+            if m.get_ref().trim().is_empty() {
+                return Err(err(m.span().start, "`manifest` is empty".into()));
+            }
+            if b.get_ref().trim().is_empty() || b.get_ref().starts_with('-') {
+                return Err(err(
+                    b.span().start,
+                    "`bin` must name a binary of the manifest".into(),
+                ));
+            }
+            Some(CargoBin {
+                manifest: PathBuf::from(m.into_inner()),
+                bin: b.into_inner(),
+            })
+        }
+        (ImplKind::Cargo, _, _) => {
+            return Err(SpecError::invalid(
+                &shown,
+                0,
+                "a `cargo` implementation needs a `manifest` and a `bin`",
+            ))
+        }
+        (_, Some(x), _) | (_, None, Some(x)) => {
+            return Err(err(
+                x.span().start,
+                "`manifest` and `bin` belong to a `cargo` implementation".into(),
+            ))
+        }
+        (_, None, None) => None,
     };
     let probe = match file.probe {
         Some(p) => {
@@ -127,6 +168,7 @@ pub fn parse_impl(text: &str, path: &Path, name: &str) -> Result<ImplSpec, SpecE
         kind: file.kind,
         start_method: method,
         command,
+        cargo,
         expectations,
         probe,
         skip_reason,

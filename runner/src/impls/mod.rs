@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! description = "CPython multiprocessing, fork start method, default python3"
-//! kind = "remote"                      # or "reference"
+//! kind = "remote"                      # or "reference", "cargo"
 //! start_method = "fork"
 //! command = ["{python3}", "fixtures/python/procspec_adapter.py", "--start-method", "fork",
 //!            "--implementation", "cpython-fork"]
@@ -21,7 +21,15 @@
 //!   reference under `start_method` and takes no command: the `procspec`
 //!   runner serves it as an adapter process (`procspec serve-reference`),
 //!   while [`Resolved::start`] (for tests and other crates) runs the
-//!   in-process [`ReferenceAdapter`].
+//!   in-process [`ReferenceAdapter`]. `kind = "cargo"` is a Rust adapter
+//!   binary (one that serves a [`Host`](procspec_harness::lifecycle::Host)
+//!   with [`procspec_harness::serve`]): `manifest` (a `Cargo.toml`,
+//!   relative to the root) and `bin` (its binary) instead of a `command`.
+//!   Resolving it runs `cargo build --release --locked --manifest-path
+//!   MANIFEST --bin BIN` (cargo from `$CARGO`, else `PATH`; up to date
+//!   after the first time, so it builds once), then starts the binary
+//!   like a `remote` command; a missing manifest, a missing cargo or a
+//!   failed build is the reason it is skipped.
 //! - Words of `command` and `probe` that are exactly a placeholder name an
 //!   interpreter: `{python3}`, `{python3.12}`, `{pypy3}`, `{pypy3.9}` are
 //!   looked up on `PATH` first, then under `$PYENV_ROOT` (default
@@ -67,6 +75,9 @@ pub enum ImplKind {
     Reference,
     /// An adapter process speaking the wire protocol.
     Remote,
+    /// A Rust adapter binary built from a Cargo manifest, then run as a
+    /// remote adapter.
+    Cargo,
 }
 
 /// One tracked implementation, as its file describes it.
@@ -83,8 +94,10 @@ pub struct ImplSpec {
     /// `fork`, `spawn`, `forkserver`.
     pub start_method: String,
     /// The adapter's command line, placeholders unresolved (empty for the
-    /// reference).
+    /// reference and for cargo).
     pub command: Vec<String>,
+    /// For cargo: the manifest (relative to the root) and the binary.
+    pub cargo: Option<CargoBin>,
     /// The expectation file, relative to the root.
     pub expectations: Option<PathBuf>,
     /// A command that must succeed for the implementation to be present
@@ -93,6 +106,19 @@ pub struct ImplSpec {
     /// Why it is skipped when the probe fails.
     pub skip_reason: Option<String>,
 }
+
+/// A binary of a Cargo package, built before it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CargoBin {
+    /// The `Cargo.toml`, relative to the root.
+    pub manifest: PathBuf,
+    /// The binary's name (`--bin`).
+    pub bin: String,
+}
+
+/// How long building a cargo implementation may take (a first build
+/// compiles its dependencies).
+pub const BUILD_DEADLINE: Duration = Duration::from_secs(30 * 60);
 
 /// How to start a resolved implementation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +147,7 @@ impl Resolved {
     pub fn start(&self, deadline: Duration) -> Result<Box<dyn Adapter>, AdapterFailure> {
         match &self.launch {
             Launch::Reference(method) => Ok(Box::new(
-                ReferenceAdapter::new(*method).with_deadline(deadline),
+                ReferenceAdapter::reference(*method).with_deadline(deadline),
             )),
             Launch::Remote(cmd) => {
                 let adapter = RemoteAdapter::start(cmd.clone(), deadline)?;
@@ -204,6 +230,32 @@ skip_reason = "python3 is not installed"
         )
         .unwrap_err();
         assert_eq!(e.line(), 4, "{e}");
+    }
+
+    #[test]
+    fn cargo_takes_a_manifest_and_a_bin() {
+        const CARGO: &str = "description = \"c\"\nkind = \"cargo\"\nstart_method = \"spawn\"\nmanifest = \"nowhere/Cargo.toml\"\nbin = \"serve\"\n";
+        let s = parse(CARGO).unwrap();
+        assert_eq!(s.kind, ImplKind::Cargo);
+        assert_eq!(
+            s.cargo,
+            Some(CargoBin {
+                manifest: "nowhere/Cargo.toml".into(),
+                bin: "serve".into()
+            })
+        );
+        // Not here: a skip reason, and nothing is built.
+        let why = s.resolve(Path::new("/")).unwrap_err();
+        assert_eq!(why, "nowhere/Cargo.toml is not here");
+        let e = parse(&format!("{CARGO}command = [\"x\"]\n")).unwrap_err();
+        assert_eq!(e.line(), 6, "{e}");
+        let e = parse(&CARGO.replace("bin = \"serve\"\n", "")).unwrap_err();
+        assert!(
+            e.to_string().contains("needs a `manifest` and a `bin`"),
+            "{e}"
+        );
+        let e = parse(&format!("{GOOD}bin = \"serve\"\n")).unwrap_err();
+        assert_eq!(e.line(), 9, "{e}");
     }
 
     #[test]

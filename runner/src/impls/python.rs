@@ -176,10 +176,13 @@ fn pyenv_root() -> Option<PathBuf> {
 
 /// Ask an interpreter who it is: `cpython 3.12`, `pypy 3.9`.
 fn interpreter_reports(path: &Path) -> Result<String, String> {
-    let out = run_bounded(Command::new(path).args([
-        "-c",
-        "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])",
-    ]))?;
+    let out = run_bounded(
+        Command::new(path).args([
+            "-c",
+            "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])",
+        ]),
+        super::PROBE_DEADLINE,
+    )?;
     if !out.success {
         let last = out.stderr.lines().rev().find(|l| !l.trim().is_empty());
         return Err(match last {

@@ -5,7 +5,7 @@
 use super::bounded::run_bounded;
 use super::file::placeholder;
 use super::python::find_interpreter;
-use super::{ImplKind, ImplSpec, Launch, Resolved};
+use super::{CargoBin, ImplKind, ImplSpec, Launch, Resolved, BUILD_DEADLINE, PROBE_DEADLINE};
 use procspec_harness::remote::RemoteCommand;
 use procspec_reference::StartMethod;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,19 @@ impl ImplSpec {
                 cmd.cwd = Some(root.to_path_buf());
                 Launch::Remote(cmd)
             }
+            ImplKind::Cargo => {
+                if !self.probe.is_empty() {
+                    run_probe(&self.probe, &resolve_words(&self.probe, root)?, root)
+                        .map_err(|detail| self.skip_message(&detail))?;
+                }
+                let Some(cargo) = &self.cargo else {
+                    return Err("no `manifest` and `bin`".into());
+                };
+                let exe = build(cargo, root)?;
+                let mut cmd = RemoteCommand::new(exe.to_string_lossy().into_owned());
+                cmd.cwd = Some(root.to_path_buf());
+                Launch::Remote(cmd)
+            }
         };
         Ok(Resolved {
             name: self.name.clone(),
@@ -51,6 +64,49 @@ impl ImplSpec {
             None => format!("the probe failed: {detail}"),
         }
     }
+}
+
+/// Build `cargo.bin` of `cargo.manifest` (release, locked) and return the
+/// path of the binary, as cargo reports it (so `CARGO_TARGET_DIR` and the
+/// manifest's own configuration are honoured). `Err` is the skip reason.
+fn build(cargo: &CargoBin, root: &Path) -> Result<PathBuf, String> {
+    let manifest = root.join(&cargo.manifest);
+    let shown = format!(
+        "cargo build --release --locked --manifest-path {} --bin {}",
+        cargo.manifest.display(),
+        cargo.bin
+    );
+    if !manifest.is_file() {
+        return Err(format!("{} is not here", cargo.manifest.display()));
+    }
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = run_bounded(
+        Command::new(&program)
+            .args(["build", "--release", "--locked", "--manifest-path"])
+            .arg(&manifest)
+            .args(["--bin", &cargo.bin])
+            .arg("--message-format=json-render-diagnostics")
+            .current_dir(root),
+        BUILD_DEADLINE,
+    )
+    .map_err(|e| format!("`{shown}`: {e}"))?;
+    if !out.success {
+        let last = out
+            .stderr
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with("error"))
+            .or_else(|| out.stderr.lines().rev().find(|l| !l.trim().is_empty()))
+            .map(|l| format!(": {}", l.trim()))
+            .unwrap_or_default();
+        return Err(format!("`{shown}` {}{last}", out.status));
+    }
+    out.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == cargo.bin.as_str())
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| format!("`{shown}` built no binary `{}`", cargo.bin))
 }
 
 /// A relative program path with a `/` is made absolute against `root`
@@ -105,6 +161,7 @@ fn run_probe(as_written: &[String], words: &[String], root: &Path) -> Result<(),
         Command::new(program_path(&words[0], root))
             .args(&words[1..])
             .current_dir(root),
+        PROBE_DEADLINE,
     )
     .map_err(|e| format!("`{shown}`: {e}"))?;
     if out.success {

@@ -9,7 +9,7 @@
 //! weakest violated property first, with the operations that prove it.
 
 use super::world::{Why, World};
-use crate::vocab::{Op, Step};
+use crate::vocab::{Op, Outcome, Step, Value};
 
 /// The provenance of the fact `step` reads in `world` (the world before the
 /// step), if it reads one the model established at an earlier step: the
@@ -40,6 +40,19 @@ pub fn blame(world: &World, step: &Step) -> Option<Why> {
     }
     let p = step.op.subject()?;
     read_by_subject(world, at, p, step)
+}
+
+/// The clause that fixes the *value* an op returns whenever it succeeds,
+/// whatever the state: `join()` returns `None` (`join.returns-none`). An
+/// observation that succeeded with another value broke that rule, not the
+/// rule of the arm (`join.blocks`, `join.timeout`) whose timing it may
+/// otherwise have honoured; the checker names it when no arm allows the
+/// outcome and every arm that succeeds agrees on the value.
+pub fn value_rule(step: &Step, observed: &Outcome) -> Option<&'static str> {
+    match (&step.op, observed) {
+        (Op::Join { .. }, Outcome::Ok(v)) if *v != Value::None => Some("join.returns-none"),
+        _ => None,
+    }
 }
 
 /// Clauses that end a process from outside: a wrong liveness after one of

@@ -20,15 +20,6 @@ pub fn pipe() -> std::io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
     }
 }
 
-/// Adopt an fd number handed to this process (by fork inheritance or a
-/// spawn's pass_fd) as an owned file.
-pub fn adopt_fd(fd: std::os::fd::RawFd) -> std::fs::File {
-    use std::os::fd::FromRawFd;
-    // SAFETY: the creator passed this fd number to exactly this child for
-    // this one use; nothing else in the child owns it.
-    unsafe { std::fs::File::from_raw_fd(fd) }
-}
-
 // ---------------------------------------------------------------------------
 // For `remote`: an adapter process in its own process group, talked to over
 // pipes with deadlines.

@@ -143,3 +143,6 @@ pub fn wait_ended(pid: u32, deadline: std::time::Instant) {
         super::wait_readable(fd.as_fd(), deadline);
     }
 }
+
+/// Linux has `PR_SET_CHILD_SUBREAPER`.
+pub const HAS_SUBREAPER: bool = true;

@@ -142,3 +142,6 @@ pub fn pidfd_open(_pid: u32) -> std::io::Result<std::os::fd::OwnedFd> {
 /// child short of polling (kqueue's `EVFILT_PROC` is not used yet): returns
 /// at once, and a kill stays asynchronous.
 pub fn wait_ended(_pid: u32, _deadline: std::time::Instant) {}
+
+/// No child subreaper here.
+pub const HAS_SUBREAPER: bool = false;
