@@ -323,7 +323,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                 .filter(|_| arms.iter().any(|a| !a.expect.is_err()));
             let named = clause
                 .or_else(|| late_or_early.and_then(|a| a.clause))
-                .or_else(|| value_broken)
+                .or(value_broken)
                 .or_else(|| arms.iter().find_map(|a| a.clause))
                 .unwrap_or("model");
             let root = model::blame(&self.world, step).and_then(|why| {
