@@ -33,8 +33,26 @@ done
 if [ "${1:-}" = "--all" ]; then
     for j in 1 2; do
         t0=$(now)
-        "$bin" run --all --jobs "$j" --out "$tmp/all-$j" >/dev/null 2>&1 || true
+        "$bin" run --all --jobs "$j" --out "$tmp/all-$j" >/dev/null 2>"$tmp/all-$j.log" || true
         t1=$(now)
         awk -v a="$t0" -v b="$t1" -v j="$j" 'BEGIN { printf "BENCH run --all --jobs %d: %.1f s\n", j, b-a }'
     done
+    # More cores, by simulation: each implementation's time in the --jobs 1
+    # run, handed out in order to the first free worker, as `--jobs N` does
+    # (src/cmd/jobs.rs). Optimistic: it assumes an implementation runs as
+    # fast beside others as alone (true for fork, not for CPU-heavy spawn).
+    python3 - "$tmp/all-1.log" <<'PY'
+import heapq, re, sys
+times = [float(m.group(1)) for m in
+         re.finditer(r"finished in ([0-9.]+) s", open(sys.argv[1]).read())]
+total = sum(times)
+print("BENCH --jobs 1: %d implementations, %.1f s in all, the longest %.1f s"
+      % (len(times), total, max(times, default=0)))
+for n in (2, 4, 8, 16):
+    free = [0.0] * n
+    for t in times:
+        heapq.heappush(free, heapq.heappop(free) + t)
+    wall = max(free)
+    print("BENCH simulated --jobs %d: %.1f s (%.2fx of --jobs 1)" % (n, wall, wall / total))
+PY
 fi

@@ -88,6 +88,8 @@ buggy! {
     fixed_authkey: "procspec_buggy.fixed_key:FixedKey", "fork", "authkey/differs-between-sessions.toml" => Some("authkey.random");
     // Connections that skip the challenge: a wrong key is accepted.
     handshake_accepts_any_key: "procspec_buggy.no_auth:NoAuth", "fork", "exceptions/authentication-error.toml" => Some("exceptions.authentication-error");
+    // BufferTooShort without the message in args[0].
+    buffer_too_short_without_the_message: "procspec_buggy.short_args:ShortArgs", "fork", "exceptions/buffer-too-short.toml" => Some("exceptions.buffer-too-short");
     // close() that keeps its sentinel open, caught by the probe after every close.
     close_leaks_sentinel_probe: "CloseLeaksSentinel", "fork", "close/then-raises.toml" => Some("close.releases");
     // The four misattributions of issue #12: the root clause, not the observer's.
@@ -104,6 +106,7 @@ buggy! {
     honest_name: "Honest", "fork", "name/default-form.toml" => None;
     honest_name_setter: "Honest", "fork", "name/not-a-string.toml" => None;
     honest_authkey: "Honest", "fork", "authkey/inherited-by-child-and-grandchild.toml" => None;
+    honest_recv_into: "Honest", "fork", "exceptions/buffer-too-short.toml" => None;
     honest_handshake: "Honest", "fork", "exceptions/authentication-error.toml" => None;
     honest_sessions: "Honest", "fork", "authkey/differs-between-sessions.toml" => None;
     honest_close_probe: "Honest", "fork", "close/then-raises.toml" => None;

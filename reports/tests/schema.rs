@@ -110,6 +110,7 @@ fn every_op() -> Vec<Op> {
         Op::ExceptionHierarchy,
         Op::Handshake { wrong_key: false },
         Op::Handshake { wrong_key: true },
+        Op::RecvBytesInto { buffer: 8 },
         Op::Orphans,
     ];
     for op in &ops {
@@ -139,6 +140,7 @@ fn every_op() -> Vec<Op> {
             | Op::ParentProcess
             | Op::ExceptionHierarchy
             | Op::Handshake { .. }
+            | Op::RecvBytesInto { .. }
             | Op::Orphans
             | Op::Await { .. }
             | Op::AuthkeyLength { .. }

@@ -274,10 +274,19 @@ pub enum Op {
         #[serde(default)]
         wrong_key: bool,
     },
+    /// `Connection.recv_bytes_into(bytearray(buffer))` on one end of a
+    /// `Pipe()` whose other end sent [`RECV_MESSAGE_LEN`] bytes: the
+    /// number of bytes read when they fit, else `BufferTooShort` carrying
+    /// the whole message in `args[0]` (`err buffer-too-short`).
+    RecvBytesInto { buffer: u64 },
     /// Observed by the runner, not the implementation: how many processes
     /// were orphaned to the runner (reparented to it) and are still alive.
     Orphans,
 }
+
+/// The length of the message `recv-bytes-into` receives (a buffer of at
+/// least this many bytes holds it).
+pub const RECV_MESSAGE_LEN: u64 = 32;
 
 impl Op {
     /// The process object this op addresses, if any.
@@ -311,6 +320,7 @@ impl Op {
             | Op::ParentProcess
             | Op::ExceptionHierarchy
             | Op::Handshake { .. }
+            | Op::RecvBytesInto { .. }
             | Op::Orphans => None,
         }
     }
@@ -348,6 +358,7 @@ impl Op {
             Op::Close { .. } => vec![C::Close],
             Op::ExceptionHierarchy => vec![C::Exceptions],
             Op::Handshake { .. } => vec![C::Authkey, C::Connection],
+            Op::RecvBytesInto { .. } => vec![C::Connection],
             Op::Orphans => vec![C::Orphans],
             _ => Vec::new(),
         }
@@ -384,6 +395,7 @@ impl Op {
             Op::ParentProcess => "parent-process",
             Op::ExceptionHierarchy => "exception-hierarchy",
             Op::Handshake { .. } => "handshake",
+            Op::RecvBytesInto { .. } => "recv-bytes-into",
             Op::Orphans => "orphans",
         }
     }
@@ -487,6 +499,9 @@ pub enum ErrorKind {
     Unsupported,
     /// A value refused to be serialised (the authkey).
     NotSerializable,
+    /// `recv_bytes_into()` into a buffer too small for the message
+    /// (`multiprocessing.BufferTooShort`, the message in `args[0]`).
+    BufferTooShort,
     /// A connection handshake failed: the keys differ
     /// (`multiprocessing.AuthenticationError`).
     AuthenticationFailed,
@@ -507,6 +522,7 @@ impl ErrorKind {
         ErrorKind::Unsupported,
         ErrorKind::NotSerializable,
         ErrorKind::AuthenticationFailed,
+        ErrorKind::BufferTooShort,
         ErrorKind::Unmapped,
     ];
 }

@@ -81,6 +81,7 @@ fn op() -> impl Strategy<Value = Op> {
             }),
         p().prop_map(|p| Op::SentinelOpen { p }),
         any::<bool>().prop_map(|wrong_key| Op::Handshake { wrong_key }),
+        (0u64..64).prop_map(|buffer| Op::RecvBytesInto { buffer }),
         any_ref().prop_map(|p| Op::AuthkeyLength { p }),
         (p(), any::<i64>()).prop_map(|(p, n)| Op::SetName {
             p,
@@ -133,5 +134,33 @@ fn handshake_fails_exactly_with_a_wrong_key() {
         assert_eq!(arms.len(), 1, "{step}");
         assert!(arms[0].expect.matches(&want, None), "{step}");
         assert_eq!(arms[0].clause, Some("exceptions.authentication-error"));
+    }
+}
+
+/// `recv_bytes_into` raises BufferTooShort exactly when the buffer is
+/// shorter than the message.
+#[test]
+fn recv_bytes_into_fails_exactly_with_a_short_buffer() {
+    use procspec_spec::vocab::{ErrorKind, Outcome, Value, RECV_MESSAGE_LEN};
+    let w = World::new(true);
+    for buffer in [
+        0,
+        RECV_MESSAGE_LEN - 1,
+        RECV_MESSAGE_LEN,
+        RECV_MESSAGE_LEN + 1,
+    ] {
+        let want = if buffer < RECV_MESSAGE_LEN {
+            Outcome::Err(ErrorKind::BufferTooShort)
+        } else {
+            Outcome::Ok(Value::Int(RECV_MESSAGE_LEN as i64))
+        };
+        let step = Step {
+            at: Ref::main(),
+            op: Op::RecvBytesInto { buffer },
+        };
+        let arms = transition(&w, &step).expect("valid everywhere");
+        assert_eq!(arms.len(), 1, "{step}");
+        assert!(arms[0].expect.matches(&want, None), "{step}");
+        assert_eq!(arms[0].clause, Some("exceptions.buffer-too-short"));
     }
 }

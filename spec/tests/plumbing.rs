@@ -123,6 +123,7 @@ fn ops_need_capabilities() {
         Op::Handshake { wrong_key: true },
         &[C::Authkey, C::Connection],
     );
+    check(Op::RecvBytesInto { buffer: 8 }, &[C::Connection]);
     check(Op::Orphans, &[C::Orphans]);
 }
 

@@ -8,6 +8,7 @@ use super::world::{Handle, Key, Life, Proc, Why, World};
 use super::{Arm, Expect, Invalid, Timing};
 use crate::vocab::{
     authkey_fingerprint, ErrorKind, NameArg, Op, Outcome, Ref, Step, Target, Until, Value,
+    RECV_MESSAGE_LEN,
 };
 use std::collections::BTreeSet;
 
@@ -51,6 +52,11 @@ pub fn transition(world: &World, step: &Step) -> Result<Vec<Arm>, Invalid> {
         Op::Handshake { wrong_key: false } => {
             t.ok(Value::Bool(true), "exceptions.authentication-error")
         }
+        Op::RecvBytesInto { buffer } if *buffer >= RECV_MESSAGE_LEN => t.ok(
+            Value::Int(RECV_MESSAGE_LEN as i64),
+            "exceptions.buffer-too-short",
+        ),
+        Op::RecvBytesInto { .. } => t.err(ErrorKind::BufferTooShort, "exceptions.buffer-too-short"),
         Op::Handshake { wrong_key: true } => t.err(
             ErrorKind::AuthenticationFailed,
             "exceptions.authentication-error",
