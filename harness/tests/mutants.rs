@@ -53,6 +53,9 @@ struct Memo {
     /// (holder, object) pairs a mutant has marked; what a mark means is
     /// the mutant's (joined, renamed, closed ...).
     marked: BTreeSet<(Ref, Ref)>,
+    /// Objects told to end (released, terminated, killed) by anyone: the
+    /// model may then think them ended, so a lie about them is ambiguous.
+    told_to_end: BTreeSet<Ref>,
 }
 
 /// A `create` step's arguments.
@@ -73,6 +76,14 @@ impl Memo {
     }
     fn mark(&mut self, s: &Step, p: &Ref) {
         self.marked.insert((s.at.clone(), p.clone()));
+    }
+    /// Whether `p` runs until told to end and has not been told: the
+    /// model then knows it is running.
+    fn surely_running(&self, p: &Ref) -> bool {
+        matches!(
+            self.target(p),
+            Some(Target::Block | Target::Agent | Target::IgnoreSigterm)
+        ) && !self.told_to_end.contains(p)
     }
 }
 
@@ -204,9 +215,15 @@ fn catalogue() -> Vec<Rule> {
                             });
                         }
                         let o = inner.apply(step)?;
+                        // Only where the model knows the child runs: after a
+                        // release it may think it ended, and the lie would
+                        // look like an honest close of an ended child.
                         if let (Op::Close { .. }, Outcome::Err(ErrorKind::StillRunning)) =
                             (&step.op, &o.outcome)
                         {
+                            if !memo.surely_running(p) {
+                                return Ok(o);
+                            }
                             memo.mark(step, p);
                             return Ok(Observed::plain(Outcome::NONE));
                         }
@@ -934,6 +951,9 @@ impl Adapter for Mutant<'_> {
                     target: target.clone(),
                 },
             );
+        }
+        if let Op::Release { p } | Op::Terminate { p } | Op::Kill { p } = &step.op {
+            self.memo.told_to_end.insert(p.clone());
         }
         if self.rule.run_first {
             let observed = self.inner.apply(step)?;
