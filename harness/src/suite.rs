@@ -226,3 +226,30 @@ macro_rules! conformance_suite {
         }
     };
 }
+
+/// How an object answers once a test's mutant has reported it closed while
+/// the real one still runs (a `close()` that skipped its running check):
+/// attributes still work (the real object answers them), the sentinel is
+/// gone, a second `close()` succeeds, and everything else raises `closed`.
+/// Mutants stay consistent after their one lie, so they break one rule.
+pub fn answer_as_closed<A: Adapter + ?Sized>(
+    real: &mut A,
+    step: &procspec_spec::vocab::Step,
+) -> Result<crate::adapter::Observed, crate::AdapterFailure> {
+    use crate::adapter::Observed;
+    use procspec_spec::vocab::{ErrorKind, Op, Outcome, Value};
+    Ok(match &step.op {
+        Op::Close { .. } => Observed::plain(Outcome::NONE),
+        Op::SentinelOpen { .. } => Observed::plain(Outcome::Ok(Value::Bool(false))),
+        Op::Name { .. }
+        | Op::SetName { .. }
+        | Op::Daemon { .. }
+        | Op::SetDaemon { .. }
+        | Op::Authkey { .. }
+        | Op::AuthkeyLength { .. }
+        | Op::SetAuthkey { .. }
+        | Op::SerializeAuthkey { .. }
+        | Op::Release { .. } => real.apply(step)?,
+        _ => Observed::plain(Outcome::Err(ErrorKind::Closed)),
+    })
+}

@@ -199,20 +199,7 @@ fn catalogue() -> Vec<Rule> {
                             // The object is closed though the reference's is
                             // not: answer as a closed object does (attributes
                             // still work, the sentinel is gone).
-                            return Ok(match &step.op {
-                                Op::Close { .. } => Observed::plain(Outcome::NONE),
-                                Op::SentinelOpen { .. } => ok(Value::Bool(false)),
-                                Op::Name { .. }
-                                | Op::SetName { .. }
-                                | Op::Daemon { .. }
-                                | Op::SetDaemon { .. }
-                                | Op::Authkey { .. }
-                                | Op::AuthkeyLength { .. }
-                                | Op::SetAuthkey { .. }
-                                | Op::SerializeAuthkey { .. }
-                                | Op::Release { .. } => inner.apply(step)?,
-                                _ => Observed::plain(Outcome::Err(ErrorKind::Closed)),
-                            });
+                            return suite::answer_as_closed(inner, step);
                         }
                         let o = inner.apply(step)?;
                         // Only where the model knows the child runs: after a
