@@ -21,3 +21,22 @@ pub use unix::*;
 mod windows;
 #[cfg(windows)]
 pub use windows::*;
+
+/// Every descendant of `root` (children, grandchildren, ...), by recorded
+/// parent pid, from one snapshot of the backend's process table. A process
+/// that names itself as its parent (Windows reuses pids) is not its own
+/// child.
+pub fn descendants(root: u32) -> Vec<ProcStat> {
+    let all = all_processes();
+    let mut out: Vec<ProcStat> = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for s in all.iter().filter(|s| s.ppid == p && s.pid != p) {
+            if !out.iter().any(|o| o.pid == s.pid) {
+                out.push(*s);
+                frontier.push(s.pid);
+            }
+        }
+    }
+    out
+}

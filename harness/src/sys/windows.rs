@@ -67,22 +67,6 @@ pub fn stat(pid: u32) -> Option<ProcStat> {
     all_processes().into_iter().find(|s| s.pid == pid)
 }
 
-/// Every descendant of `root` (by recorded parent pid).
-pub fn descendants(root: u32) -> Vec<ProcStat> {
-    let all = all_processes();
-    let mut out: Vec<ProcStat> = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(p) = frontier.pop() {
-        for s in all.iter().filter(|s| s.ppid == p && s.pid != p) {
-            if !out.iter().any(|o| o.pid == s.pid) {
-                out.push(*s);
-                frontier.push(s.pid);
-            }
-        }
-    }
-    out
-}
-
 /// The number of open handles of this process (the descriptor count's
 /// counterpart).
 pub fn open_fds() -> usize {

@@ -38,22 +38,6 @@ pub fn all_processes() -> Vec<ProcStat> {
         .collect()
 }
 
-/// Every descendant of `root` (children, grandchildren, ...).
-pub fn descendants(root: u32) -> Vec<ProcStat> {
-    let all = all_processes();
-    let mut out: Vec<ProcStat> = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(p) = frontier.pop() {
-        for s in all.iter().filter(|s| s.ppid == p) {
-            if !out.iter().any(|o| o.pid == s.pid) {
-                out.push(*s);
-                frontier.push(s.pid);
-            }
-        }
-    }
-    out
-}
-
 /// Number of open file descriptors of this process.
 pub fn open_fds() -> usize {
     fs::read_dir("/proc/self/fd").map_or(0, |d| d.count().saturating_sub(1))

@@ -61,22 +61,6 @@ pub fn all_processes() -> Vec<ProcStat> {
     table().into_iter().map(|(s, _)| s).collect()
 }
 
-/// Every descendant of `root` (children, grandchildren, ...).
-pub fn descendants(root: u32) -> Vec<ProcStat> {
-    let all = all_processes();
-    let mut out: Vec<ProcStat> = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(p) = frontier.pop() {
-        for s in all.iter().filter(|s| s.ppid == p) {
-            if !out.iter().any(|o| o.pid == s.pid) {
-                out.push(*s);
-                frontier.push(s.pid);
-            }
-        }
-    }
-    out
-}
-
 /// This process's children (zombies included), from the `ps` table.
 pub fn own_children() -> Vec<u32> {
     let me = std::process::id();
