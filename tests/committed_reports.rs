@@ -79,14 +79,50 @@ fn committed_runs_are_current() {
             eprintln!("{name} not checked: skipped here ({why})");
             continue;
         }
-        if Some(fresh) != untimed(&kept) {
-            stale.push(*name);
+        let kept = untimed(&kept);
+        if Some(&fresh) != kept.as_ref() {
+            stale.push(format!("{name} ({})", differences(&fresh, kept.as_ref())));
         }
     }
     assert!(
         stale.is_empty(),
         "committed reports are stale for {stale:?}; refresh with `{REFRESH}`"
     );
+}
+
+/// Which results (by id) or top-level fields of two run reports differ, for
+/// the failure message: a stale report says what changed.
+fn differences(fresh: &serde_json::Value, kept: Option<&serde_json::Value>) -> String {
+    let Some(kept) = kept else {
+        return "not committed".into();
+    };
+    let by_id = |v: &serde_json::Value| -> std::collections::BTreeMap<String, serde_json::Value> {
+        v["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| (r["id"].as_str().unwrap_or("?").to_string(), r.clone()))
+            .collect()
+    };
+    let (a, b) = (by_id(fresh), by_id(kept));
+    let mut out: Vec<String> = a
+        .iter()
+        .filter(|(id, r)| b.get(*id) != Some(r))
+        .map(|(id, r)| format!("{id}: now {} {}", r["status"], r["message"]))
+        .chain(
+            b.keys()
+                .filter(|id| !a.contains_key(*id))
+                .map(|id| format!("{id}: gone")),
+        )
+        .collect();
+    if let Some(m) = fresh.as_object() {
+        out.extend(
+            m.keys()
+                .filter(|k| *k != "results" && fresh[*k] != kept[*k])
+                .map(|k| format!("{k} differs")),
+        );
+    }
+    out.join("; ")
 }
 
 #[test]

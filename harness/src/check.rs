@@ -277,14 +277,25 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                 continue;
             }
             if crate::sys::stat(*pid).is_some_and(|s| s.state == 'Z') {
+                // The step that made the model believe it ended is the
+                // root: a join that did not reap, or a close that freed
+                // the object of a child nobody waited for.
+                let root = x.life_why.step.map(|step| Blame {
+                    clause: x.life_why.clause.to_string(),
+                    step,
+                });
+                let seen_by = root
+                    .as_ref()
+                    .map(|b| format!(" (at step {}, {})", b.step + 1, b.clause))
+                    .unwrap_or_default();
                 return Err(Stop::Mismatch(Box::new(Mismatch {
                     clause: "join.blocks".into(),
                     step: self.records.len().saturating_sub(1),
-                    root: None,
+                    root,
                     expected: vec!["reaped".into()],
                     observed: "zombie".into(),
                     message: format!(
-                        "{p} (pid {pid}) was seen to end by its creator, but it is still a zombie"
+                        "{p} (pid {pid}) was seen to end by its creator{seen_by}, but it is still a zombie"
                     ),
                 })));
             }

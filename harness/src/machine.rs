@@ -560,6 +560,11 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
     });
     let avoid = &config.avoid;
     let last_failure: RefCell<Option<CaseResult>> = RefCell::new(None);
+    // The clause of the first failure. Shrinking keeps to it: a smaller
+    // sequence that fails on another clause (a race, a second bug) is not a
+    // simplification of this failure, so it counts as passing (Hypothesis
+    // calls this avoiding slippage).
+    let origin: RefCell<Option<String>> = RefCell::new(None);
 
     let halted = || config.halt.as_ref().is_some_and(|h| h.is_tripped());
     let outcome = runner.run(&strategy, |(_, steps, seen)| {
@@ -601,6 +606,12 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
         run.coverage.merge(&coverage);
         leaks.add_to(&mut run.leaks);
         if failed || result.status != Status::Pass {
+            let clause = failure_clause(&result);
+            let mut origin = origin.borrow_mut();
+            if origin.as_ref().is_some_and(|o| *o != clause) {
+                return Ok(());
+            }
+            origin.get_or_insert(clause);
             let reason = format!(
                 "{}: {}",
                 result.clauses.join(","),
@@ -625,8 +636,13 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
         } else {
             replay_avoiding(&mut *adapter, &minimal, inherit, avoid)
         };
-        if result.status == Status::Pass {
-            // Flaky: keep what the shrinker saw last.
+        let slipped = origin
+            .borrow()
+            .as_ref()
+            .is_some_and(|o| *o != failure_clause(&result));
+        if result.status == Status::Pass || slipped {
+            // Flaky, or failing on another clause this time: keep what the
+            // shrinker saw last.
             result = last_failure.into_inner().unwrap_or(result);
         } else {
             mark_irrelevant(&mut *adapter, &minimal, inherit, avoid, &mut result);
@@ -643,6 +659,15 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
     }
     CONFIG.with(|c| *c.borrow_mut() = None);
     run
+}
+
+/// The clause a failing sequence is filed under: its root, else its first
+/// clause (a crash or a leak names one without a step).
+fn failure_clause(result: &CaseResult) -> String {
+    match &result.root {
+        Some(root) => root.clause.clone(),
+        None => result.clauses.first().cloned().unwrap_or_default(),
+    }
 }
 
 fn sequence_result(n: u64) -> CaseResult {

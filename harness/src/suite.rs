@@ -253,3 +253,40 @@ pub fn answer_as_closed<A: Adapter + ?Sized>(
         _ => Observed::plain(Outcome::Err(ErrorKind::Closed)),
     })
 }
+
+/// What a test's lying adapter tracks so that it lies only where the model
+/// cannot excuse the lie: which objects run until told to end and have not
+/// been told. A lie about any other object races the child's own exit (the
+/// model then allows the lie, and only a later symptom, under another
+/// clause, shows it).
+#[derive(Debug, Default)]
+pub struct Lifetimes {
+    targets: std::collections::BTreeMap<procspec_spec::vocab::Ref, procspec_spec::vocab::Target>,
+    told_to_end: std::collections::BTreeSet<procspec_spec::vocab::Ref>,
+}
+
+impl Lifetimes {
+    /// Note what `step` creates or tells to end (before it runs).
+    pub fn observe(&mut self, step: &procspec_spec::vocab::Step) {
+        use procspec_spec::vocab::Op;
+        match &step.op {
+            Op::Create { id, target, .. } => {
+                self.targets.insert(id.clone(), target.clone());
+            }
+            Op::Release { p } | Op::Terminate { p } | Op::Kill { p } => {
+                self.told_to_end.insert(p.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `p` runs until told to end and has not been told: the model
+    /// then knows it is running.
+    pub fn surely_running(&self, p: &procspec_spec::vocab::Ref) -> bool {
+        use procspec_spec::vocab::Target;
+        matches!(
+            self.targets.get(p),
+            Some(Target::Block | Target::Agent | Target::IgnoreSigterm)
+        ) && !self.told_to_end.contains(p)
+    }
+}

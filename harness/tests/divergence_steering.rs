@@ -37,6 +37,10 @@ struct Diverging {
     /// does (attributes work, the sentinel is gone, the rest raises), so
     /// the one broken rule is close.requires-exit and not close.releases.
     closed_running: std::collections::BTreeSet<(Ref, Ref)>,
+    /// The lie is told only about a process that surely still runs: about
+    /// one that may have ended, the model allows it and only a later
+    /// zombie shows it, under another clause.
+    lifetimes: suite::Lifetimes,
 }
 
 impl Diverging {
@@ -46,6 +50,7 @@ impl Diverging {
             inner: ReferenceAdapter::reference(StartMethod::Fork),
             close_running,
             closed_running: Default::default(),
+            lifetimes: Default::default(),
         }
     }
 }
@@ -63,11 +68,14 @@ impl Adapter for Diverging {
         {
             return suite::answer_as_closed(&mut self.inner, step);
         }
+        self.lifetimes.observe(step);
         let observed = self.inner.apply(step)?;
         let lie = Observed::plain(Outcome::NONE);
         Ok(match (&step.op, &observed.outcome) {
             (Op::Start { .. }, Outcome::Err(ErrorKind::DaemonicChildren)) => lie,
-            (Op::Close { .. }, Outcome::Err(ErrorKind::StillRunning)) if self.close_running => {
+            (Op::Close { p }, Outcome::Err(ErrorKind::StillRunning))
+                if self.close_running && self.lifetimes.surely_running(p) =>
+            {
                 self.closed_running.extend(held);
                 lie
             }
@@ -77,6 +85,7 @@ impl Adapter for Diverging {
 
     fn reset(&mut self) -> Result<(), AdapterFailure> {
         self.closed_running.clear();
+        self.lifetimes = Default::default();
         self.inner.reset()
     }
 

@@ -53,9 +53,9 @@ struct Memo {
     /// (holder, object) pairs a mutant has marked; what a mark means is
     /// the mutant's (joined, renamed, closed ...).
     marked: BTreeSet<(Ref, Ref)>,
-    /// Objects told to end (released, terminated, killed) by anyone: the
-    /// model may then think them ended, so a lie about them is ambiguous.
-    told_to_end: BTreeSet<Ref>,
+    /// Which objects surely still run: a lie about another one is
+    /// ambiguous (the model may think it ended).
+    lifetimes: suite::Lifetimes,
 }
 
 /// A `create` step's arguments.
@@ -77,13 +77,8 @@ impl Memo {
     fn mark(&mut self, s: &Step, p: &Ref) {
         self.marked.insert((s.at.clone(), p.clone()));
     }
-    /// Whether `p` runs until told to end and has not been told: the
-    /// model then knows it is running.
     fn surely_running(&self, p: &Ref) -> bool {
-        matches!(
-            self.target(p),
-            Some(Target::Block | Target::Agent | Target::IgnoreSigterm)
-        ) && !self.told_to_end.contains(p)
+        self.lifetimes.surely_running(p)
     }
 }
 
@@ -939,9 +934,7 @@ impl Adapter for Mutant<'_> {
                 },
             );
         }
-        if let Op::Release { p } | Op::Terminate { p } | Op::Kill { p } = &step.op {
-            self.memo.told_to_end.insert(p.clone());
-        }
+        self.memo.lifetimes.observe(step);
         if self.rule.run_first {
             let observed = self.inner.apply(step)?;
             (self.rule.lie)(&mut self.inner, &mut self.memo, step, observed)
