@@ -192,6 +192,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             .map(|p| self.world.describe(&step.at, p))
             .unwrap_or_default();
         let index = self.records.len();
+        let processes_before = starts_processes(&step.op).then(process_tree);
         let observed = if step.op == Op::Orphans {
             // The runner observes orphans itself, from the pids of the
             // processes the run started: who their OS parent is now (the
@@ -251,6 +252,9 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             }
         }
         if observed.outcome.is_err() {
+            if let Some(before) = processes_before {
+                nothing_started(step, index, &before)?;
+            }
             self.probe_no_effect(step)?;
         } else if let Op::Close { p } = &step.op {
             self.probe_released(step, p)?;
@@ -277,25 +281,14 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                 continue;
             }
             if crate::sys::stat(*pid).is_some_and(|s| s.state == 'Z') {
-                // The step that made the model believe it ended is the
-                // root: a join that did not reap, or a close that freed
-                // the object of a child nobody waited for.
-                let root = x.life_why.step.map(|step| Blame {
-                    clause: x.life_why.clause.to_string(),
-                    step,
-                });
-                let seen_by = root
-                    .as_ref()
-                    .map(|b| format!(" (at step {}, {})", b.step + 1, b.clause))
-                    .unwrap_or_default();
                 return Err(Stop::Mismatch(Box::new(Mismatch {
                     clause: "join.blocks".into(),
                     step: self.records.len().saturating_sub(1),
-                    root,
+                    root: None,
                     expected: vec!["reaped".into()],
                     observed: "zombie".into(),
                     message: format!(
-                        "{p} (pid {pid}) was seen to end by its creator{seen_by}, but it is still a zombie"
+                        "{p} (pid {pid}) was seen to end by its creator, but it is still a zombie"
                     ),
                 })));
             }
@@ -527,4 +520,43 @@ fn native(o: &Observed) -> String {
         Some(n) => format!(" ({}: {})", n.kind, n.message),
         None => String::new(),
     }
+}
+
+/// Whether `op` is a start, which must start nothing when it fails.
+fn starts_processes(op: &Op) -> bool {
+    matches!(op, Op::Start { .. } | Op::StartSkippingInit)
+}
+
+/// The pids below the runner (the adapter's processes and theirs).
+fn process_tree() -> BTreeSet<u32> {
+    crate::sys::descendants(crate::sys::getpid())
+        .iter()
+        .map(|s| s.pid)
+        .collect()
+}
+
+/// A start that failed must have started nothing: a process that appeared
+/// below the runner during it (alive or a zombie) breaks the step's rule.
+/// Ops run one at a time and only a start makes processes, so nothing
+/// else can have made it.
+fn nothing_started(step: &Step, index: usize, before: &BTreeSet<u32>) -> Result<(), Stop> {
+    let new: Vec<u32> = process_tree().difference(before).copied().collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let clause = match step.op {
+        Op::StartSkippingInit => "construct.subclass-init-skipped",
+        _ => NO_EFFECT,
+    };
+    Err(Stop::Mismatch(Box::new(Mismatch {
+        clause: clause.into(),
+        step: index,
+        root: Some(Blame {
+            clause: clause.into(),
+            step: index,
+        }),
+        expected: vec!["no new process".into()],
+        observed: format!("new process(es) {new:?}"),
+        message: format!("`{step}` failed, yet started process(es) {new:?}"),
+    })))
 }

@@ -90,6 +90,9 @@ buggy! {
     handshake_accepts_any_key: "procspec_buggy.no_auth:NoAuth", "fork", "exceptions/authentication-error.toml" => Some("exceptions.authentication-error");
     // BufferTooShort without the message in args[0].
     buffer_too_short_without_the_message: "procspec_buggy.short_args:ShortArgs", "fork", "exceptions/buffer-too-short.toml" => Some("exceptions.buffer-too-short");
+    // The base's state as class defaults: start() of a subclass that skipped
+    // the constructor forks, then fails, and leaves its child behind.
+    init_defaults_leave_a_child: "DefaultsForInit", "fork", "construct/subclass-init-skipped.toml" => Some("construct.subclass-init-skipped");
     // close() that keeps its sentinel open, caught by the probe after every close.
     close_leaks_sentinel_probe: "CloseLeaksSentinel", "fork", "close/then-raises.toml" => Some("close.releases");
     // The four misattributions of issue #12: the root clause, not the observer's.
@@ -107,6 +110,8 @@ buggy! {
     honest_name_setter: "Honest", "fork", "name/not-a-string.toml" => None;
     honest_authkey: "Honest", "fork", "authkey/inherited-by-child-and-grandchild.toml" => None;
     honest_recv_into: "Honest", "fork", "exceptions/buffer-too-short.toml" => None;
+    honest_skipped_init: "Honest", "fork", "construct/subclass-init-skipped.toml" => None;
+    honest_skipped_init_spawn: "Honest", "spawn", "construct/subclass-init-skipped.toml" => None;
     honest_handshake: "Honest", "fork", "exceptions/authentication-error.toml" => None;
     honest_sessions: "Honest", "fork", "authkey/differs-between-sessions.toml" => None;
     honest_close_probe: "Honest", "fork", "close/then-raises.toml" => None;

@@ -1137,9 +1137,12 @@ impl Adapter for Leaky {
         self.inner.info()
     }
     fn apply(&mut self, step: &Step) -> Result<Observed, AdapterFailure> {
-        if matches!(step.op, Op::Start { .. }) {
-            // A child that blocks reading a pipe nobody will write to, and
-            // the write end of that pipe: both forgotten.
+        let observed = self.inner.apply(step)?;
+        // After a start that succeeded (a failed one that leaves a process
+        // is caught at once, by the no-effect check): a child that blocks
+        // reading a pipe nobody will write to, and the write end of that
+        // pipe, both forgotten.
+        if matches!(step.op, Op::Start { .. }) && !observed.outcome.is_err() {
             let child = std::process::Command::new("cat")
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::null())
@@ -1147,7 +1150,7 @@ impl Adapter for Leaky {
                 .expect("spawn cat");
             std::mem::forget(child);
         }
-        self.inner.apply(step)
+        Ok(observed)
     }
     fn reset(&mut self) -> Result<(), AdapterFailure> {
         self.inner.reset()

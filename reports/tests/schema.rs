@@ -111,6 +111,7 @@ fn every_op() -> Vec<Op> {
         Op::Handshake { wrong_key: false },
         Op::Handshake { wrong_key: true },
         Op::RecvBytesInto { buffer: 8 },
+        Op::StartSkippingInit,
         Op::Orphans,
     ];
     for op in &ops {
@@ -141,6 +142,7 @@ fn every_op() -> Vec<Op> {
             | Op::ExceptionHierarchy
             | Op::Handshake { .. }
             | Op::RecvBytesInto { .. }
+            | Op::StartSkippingInit
             | Op::Orphans
             | Op::Await { .. }
             | Op::AuthkeyLength { .. }

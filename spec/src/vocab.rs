@@ -279,6 +279,13 @@ pub enum Op {
     /// number of bytes read when they fit, else `BufferTooShort` carrying
     /// the whole message in `args[0]` (`err buffer-too-short`).
     RecvBytesInto { buffer: u64 },
+    /// A subclass of the process class whose `__init__` does not call the
+    /// base constructor (the docs make that the subclass author's duty),
+    /// without a target: one is constructed and started. `ok none` when
+    /// `start()` starts it anyway (the adapter then joins it); the error
+    /// when it refuses: an `AttributeError` naming one of the base's
+    /// attributes is `not-initialised` (CPython). An `impl` observation.
+    StartSkippingInit,
     /// Observed by the runner, not the implementation: how many processes
     /// were orphaned to the runner (reparented to it) and are still alive.
     Orphans,
@@ -321,6 +328,7 @@ impl Op {
             | Op::ExceptionHierarchy
             | Op::Handshake { .. }
             | Op::RecvBytesInto { .. }
+            | Op::StartSkippingInit
             | Op::Orphans => None,
         }
     }
@@ -359,6 +367,7 @@ impl Op {
             Op::ExceptionHierarchy => vec![C::Exceptions],
             Op::Handshake { .. } => vec![C::Authkey, C::Connection],
             Op::RecvBytesInto { .. } => vec![C::Connection],
+            Op::StartSkippingInit => vec![C::SkippableInit],
             Op::Orphans => vec![C::Orphans],
             _ => Vec::new(),
         }
@@ -396,6 +405,7 @@ impl Op {
             Op::ExceptionHierarchy => "exception-hierarchy",
             Op::Handshake { .. } => "handshake",
             Op::RecvBytesInto { .. } => "recv-bytes-into",
+            Op::StartSkippingInit => "start-skipping-init",
             Op::Orphans => "orphans",
         }
     }
@@ -505,6 +515,10 @@ pub enum ErrorKind {
     /// A connection handshake failed: the keys differ
     /// (`multiprocessing.AuthenticationError`).
     AuthenticationFailed,
+    /// An op on an object whose class skipped the base constructor failed
+    /// for want of the state it sets up (an `AttributeError` naming one of
+    /// the base's attributes).
+    NotInitialised,
     /// A native error the adapter could not map; never guessed.
     Unmapped,
 }
@@ -523,6 +537,7 @@ impl ErrorKind {
         ErrorKind::NotSerializable,
         ErrorKind::AuthenticationFailed,
         ErrorKind::BufferTooShort,
+        ErrorKind::NotInitialised,
         ErrorKind::Unmapped,
     ];
 }
@@ -629,6 +644,9 @@ pub enum Capability {
     /// `multiprocessing.connection` (`Listener`, `Client`): the handshake
     /// that uses the authkey.
     Connection,
+    /// A subclass can be written whose constructor skips the base one
+    /// (Python; a Rust type cannot exist without its fields).
+    SkippableInit,
 }
 
 /// How binding a clause is.

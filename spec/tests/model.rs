@@ -82,6 +82,7 @@ fn op() -> impl Strategy<Value = Op> {
         p().prop_map(|p| Op::SentinelOpen { p }),
         any::<bool>().prop_map(|wrong_key| Op::Handshake { wrong_key }),
         (0u64..64).prop_map(|buffer| Op::RecvBytesInto { buffer }),
+        Just(Op::StartSkippingInit),
         any_ref().prop_map(|p| Op::AuthkeyLength { p }),
         (p(), any::<i64>()).prop_map(|(p, n)| Op::SetName {
             p,

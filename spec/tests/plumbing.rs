@@ -124,6 +124,7 @@ fn ops_need_capabilities() {
         &[C::Authkey, C::Connection],
     );
     check(Op::RecvBytesInto { buffer: 8 }, &[C::Connection]);
+    check(Op::StartSkippingInit, &[C::SkippableInit]);
     check(Op::Orphans, &[C::Orphans]);
 }
 

@@ -57,6 +57,12 @@ pub fn transition(world: &World, step: &Step) -> Result<Vec<Arm>, Invalid> {
             "exceptions.buffer-too-short",
         ),
         Op::RecvBytesInto { .. } => t.err(ErrorKind::BufferTooShort, "exceptions.buffer-too-short"),
+        // The docs leave a skipped base constructor to the subclass's
+        // author: refusing (CPython) and starting anyway are both allowed.
+        Op::StartSkippingInit => {
+            t.err(ErrorKind::NotInitialised, "construct.subclass-init-skipped");
+            t.ok(Value::None, "construct.subclass-init-skipped");
+        }
         Op::Handshake { wrong_key: true } => t.err(
             ErrorKind::AuthenticationFailed,
             "exceptions.authentication-error",
