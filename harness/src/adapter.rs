@@ -92,6 +92,15 @@ pub trait Adapter {
         Vec::new()
     }
 
+    /// How many descriptors the adapter's own process held after its last
+    /// reset, where it says (a remote adapter's `reset-done` `fds`): the
+    /// leak guard holds a case to the same count. `None` for an adapter
+    /// that does not say, and for in-process ones, whose descriptors are
+    /// the runner's and counted by the guard itself.
+    fn held_descriptors(&self) -> Option<u64> {
+        None
+    }
+
     /// Whether [`Adapter::discard`] starts a fresh session: a new adapter
     /// process with its own main process (and so its own random authkey).
     /// An in-process adapter cannot; its `sessions = 2` cases are then

@@ -138,6 +138,10 @@ impl<A: Adapter + ?Sized> Adapter for Watched<'_, A> {
         self.inner.own_pids()
     }
 
+    fn held_descriptors(&self) -> Option<u64> {
+        self.inner.held_descriptors()
+    }
+
     fn discard(&mut self) {
         self.inner.discard();
     }

@@ -33,14 +33,20 @@ pub struct Leaks {
     pub processes: Vec<u32>,
     /// Zombie descendants (pid).
     pub zombies: Vec<u32>,
-    /// File descriptors opened and not closed.
+    /// File descriptors opened and not closed, in the runner.
     pub fds: usize,
+    /// Descriptors the adapter's own process holds after the case beyond
+    /// those it held before (its `reset-done` counts).
+    pub adapter_fds: u64,
 }
 
 impl Leaks {
     /// Nothing leaked.
     pub fn is_empty(&self) -> bool {
-        self.processes.is_empty() && self.zombies.is_empty() && self.fds == 0
+        self.processes.is_empty()
+            && self.zombies.is_empty()
+            && self.fds == 0
+            && self.adapter_fds == 0
     }
 
     /// Add another session's leaks to these.
@@ -48,19 +54,28 @@ impl Leaks {
         self.processes.extend_from_slice(&other.processes);
         self.zombies.extend_from_slice(&other.zombies);
         self.fds += other.fds;
+        self.adapter_fds += other.adapter_fds;
     }
 
     /// Add these leaks to run totals.
     pub fn add_to(&self, counts: &mut LeakCounts) {
         counts.processes += self.processes.len() as u64;
         counts.zombies += self.zombies.len() as u64;
-        counts.fds += self.fds as u64;
+        counts.fds += self.fds as u64 + self.adapter_fds;
     }
 
     /// For people.
     pub fn describe(&self) -> String {
+        let held = if self.adapter_fds > 0 {
+            format!(
+                ", {} more held by the adapter's process after its reset",
+                self.adapter_fds
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "leaked {} process(es) {:?}, {} zombie(s) {:?}, {} file descriptor(s)",
+            "leaked {} process(es) {:?}, {} zombie(s) {:?}, {} file descriptor(s){held}",
             self.processes.len(),
             self.processes,
             self.zombies.len(),
@@ -70,24 +85,41 @@ impl Leaks {
     }
 }
 
-/// Watches one case: remembers the open fds at the start.
+/// Watches one case: remembers the open fds at the start, the runner's
+/// and the adapter's.
 pub struct LeakGuard {
     fds_before: usize,
+    /// What the adapter held after the reset before the case, and its own
+    /// processes then (a new helper holds descriptors of its own).
+    adapter_before: Option<(u64, Vec<u32>)>,
 }
 
 impl LeakGuard {
     /// Start watching.
-    pub fn start() -> LeakGuard {
+    pub fn start(adapter_fds: Option<u64>, mut adapter_pids: Vec<u32>) -> LeakGuard {
         install();
+        adapter_pids.sort_unstable();
         LeakGuard {
             fds_before: sys::open_fds(),
+            adapter_before: adapter_fds.map(|n| (n, adapter_pids)),
         }
     }
 
     /// After the adapter's reset: what is left, other than `allowed` (the
     /// adapter's own server process). Then kill and reap whatever was found.
-    pub fn finish(&self, allowed: &[u32]) -> Leaks {
+    /// `adapter_fds`: what the adapter's process holds now, held to what it
+    /// held before the case unless its own processes changed (a helper
+    /// started during the case, a fork server, holds descriptors that
+    /// outlive it by design).
+    pub fn finish(&self, allowed: &[u32], adapter_fds: Option<u64>) -> Leaks {
         let mut leaks = Leaks::default();
+        if let (Some((before, pids)), Some(after)) = (&self.adapter_before, adapter_fds) {
+            let mut now = allowed.to_vec();
+            now.sort_unstable();
+            if now == *pids {
+                leaks.adapter_fds = after.saturating_sub(*before);
+            }
+        }
         for d in sys::descendants(sys::getpid()) {
             if allowed.contains(&d.pid) || is_helper(d.pid) {
                 continue;

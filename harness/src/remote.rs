@@ -66,6 +66,8 @@ pub struct RemoteAdapter {
     /// Helper processes the adapter keeps across resets (its last
     /// `reset-done` named them): not leaks.
     helpers: Vec<u32>,
+    /// The descriptors its process held after the last reset, if it said.
+    held_fds: Option<u64>,
 }
 
 /// What the runner knows of an adapter from its hello.
@@ -207,6 +209,7 @@ impl RemoteAdapter {
             last_id: 0,
             restarts: 0,
             helpers: Vec::new(),
+            held_fds: None,
         })
     }
 
@@ -406,7 +409,10 @@ impl Adapter for RemoteAdapter {
 
     fn reset(&mut self) -> Result<(), AdapterFailure> {
         if self.live.is_none() {
-            // A fresh adapter holds nothing: starting one is the reset.
+            // A fresh adapter holds nothing: starting one is the reset. It
+            // has not counted its descriptors yet, so the case after it is
+            // not held to a count.
+            self.held_fds = None;
             return self.ensure_live();
         }
         let id = self.next_id();
@@ -417,8 +423,9 @@ impl Adapter for RemoteAdapter {
         // An adapter that cannot reset cannot be trusted with the next case:
         // it goes, and the next call starts a fresh one.
         match wire::parse_reset_done(&answer, id) {
-            Ok(helpers) => {
-                self.helpers = helpers;
+            Ok(done) => {
+                self.helpers = done.helpers;
+                self.held_fds = done.fds;
                 // Processes of its group orphaned to the runner (e.g. an
                 // agent's own fork server, outliving it) died as the
                 // runner's zombies: the runner, their reaper, reaps them.
@@ -441,6 +448,7 @@ impl Adapter for RemoteAdapter {
             self.last_stderr = Some(live.stop(None).stderr);
         }
         self.helpers.clear();
+        self.held_fds = None;
     }
 
     /// Every session after a discard is a new adapter process.
@@ -453,6 +461,10 @@ impl Adapter for RemoteAdapter {
         let mut pids: Vec<u32> = self.pid().into_iter().collect();
         pids.extend(self.helpers.iter().copied());
         pids
+    }
+
+    fn held_descriptors(&self) -> Option<u64> {
+        self.held_fds
     }
 }
 

@@ -73,6 +73,7 @@ pub fn serve(mut adapter: impl Adapter, module: &str) -> std::io::Result<()> {
                 Ok(()) => Reply::ResetDone {
                     id,
                     helpers: Vec::new(),
+                    fds: Some(crate::sys::open_fds() as u64),
                 },
                 Err(failure) => error(Some(id), &failure),
             },

@@ -48,7 +48,7 @@ impl<'a, A: Adapter + ?Sized> Session<'a, A> {
     /// objects.
     pub fn begin(adapter: &'a mut A, inherit_handles: bool) -> Self {
         let _ = adapter.reset();
-        let guard = LeakGuard::start();
+        let guard = LeakGuard::start(adapter.held_descriptors(), adapter.own_pids());
         Session {
             checker: Checker::new(adapter, inherit_handles),
             guard,
@@ -166,7 +166,7 @@ fn finish<A: Adapter + ?Sized>(
             result.message = Some(format!("reset failed: {e}"));
         }
     }
-    let leaks = guard.finish(&adapter.own_pids());
+    let leaks = guard.finish(&adapter.own_pids(), adapter.held_descriptors());
     if !leaks.is_empty() {
         // What the guard could not reap belongs to the adapter's processes:
         // discard the adapter so the next case starts clean.

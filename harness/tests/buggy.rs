@@ -65,6 +65,39 @@ fn check(class: &str, method: &str, case: &str, root_clause: Option<&str>) {
     }
 }
 
+/// Run `case` against `class` under fork: it must fail as a leak of
+/// descriptors held by the adapter's own process after its reset (leaks
+/// have no step to blame), and `Honest` must pass it.
+fn check_adapter_fd_leak(class: &str, case: &str) {
+    let _lock = procspec_harness::suite::lock();
+    let cases = root().join("cases");
+    let loaded = load_case(&cases, &cases.join(case)).unwrap_or_else(|e| panic!("{e}"));
+    for (class, leaks) in [(class, true), ("Honest", false)] {
+        let mut adapter = adapter(class, "fork");
+        let (result, _, leaked) = run_case(&mut adapter, &loaded.case);
+        drop(adapter);
+        let story = serde_json::to_string_pretty(&result).unwrap_or_default();
+        if leaks {
+            assert_eq!(result.status, Status::Fail, "{class} {case}:\n{story}");
+            let message = result.message.as_deref().unwrap_or_default();
+            assert!(
+                message.contains("1 more held by the adapter's process"),
+                "{class} {case}: {message}"
+            );
+            assert_eq!((leaked.fds, leaked.adapter_fds), (0, 1), "{leaked:?}");
+        } else {
+            assert_eq!(result.status, Status::Pass, "{class} {case}:\n{story}");
+        }
+    }
+}
+
+/// A pipe `start()` forgets, in the adapter's process: seen by the
+/// descriptor count after the case, not by the runner's own.
+#[test]
+fn start_keeps_a_pipe() {
+    check_adapter_fd_leak("StartKeepsAPipe", "close/releases-sentinel.toml");
+}
+
 macro_rules! buggy {
     ($($name:ident: $class:literal, $method:literal, $case:literal => $root:expr;)*) => {
         $(

@@ -301,12 +301,42 @@ fn outcome_of(map: &Map<String, Value>, line: &[u8]) -> Result<Observed, String>
     })
 }
 
-/// Validate the answer to `reset` request `id`; returns the pids of the
-/// adapter's own helper processes it kept (a fork server, a resource
-/// tracker), which are not leaks.
-pub fn parse_reset_done(line: &[u8], id: u64) -> Result<Vec<u32>, Rejection> {
+/// What a `reset-done` says about the adapter after the reset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResetDone {
+    /// The pids of the adapter's own helper processes it kept (a fork
+    /// server, a resource tracker), which are not leaks.
+    pub helpers: Vec<u32>,
+    /// How many descriptors the adapter's own process holds after the
+    /// reset, where it says (`fds`): more after a case than before it,
+    /// with the same helpers, is a leak of the implementation.
+    pub fds: Option<u64>,
+}
+
+/// Validate the answer to `reset` request `id`.
+pub fn parse_reset_done(line: &[u8], id: u64) -> Result<ResetDone, Rejection> {
     let map = object(line).map_err(Rejection::Broken)?;
-    expect(&map, line, "reset-done", id, &["type", "id", "helpers"])?;
+    expect(
+        &map,
+        line,
+        "reset-done",
+        id,
+        &["type", "id", "helpers", "fds"],
+    )?;
+    let fds = match map.get("fds") {
+        None => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
+            Rejection::Broken(format!(
+                "`fds` must be a count of descriptors: {}",
+                quote(line)
+            ))
+        })?),
+    };
+    let helpers = parse_helpers(&map, line)?;
+    Ok(ResetDone { helpers, fds })
+}
+
+fn parse_helpers(map: &Map<String, Value>, line: &[u8]) -> Result<Vec<u32>, Rejection> {
     match map.get("helpers") {
         None => Ok(Vec::new()),
         Some(Value::Array(items)) => items

@@ -24,7 +24,9 @@ pub mod encode;
 pub mod message;
 pub mod sanitize;
 
-pub use decode::{parse_hello, parse_request, parse_reset_done, parse_result, HELLO_FIELDS};
+pub use decode::{
+    parse_hello, parse_request, parse_reset_done, parse_result, ResetDone, HELLO_FIELDS,
+};
 pub use encode::{platform, EncodeError};
 pub use message::{
     Hello, NativeError, Observed, Rejection, Reply, Request, RequestError, PROTOCOL,

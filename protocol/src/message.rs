@@ -80,6 +80,9 @@ pub enum Reply {
         /// The adapter's own helper processes it kept (not leaks).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         helpers: Vec<u32>,
+        /// The descriptors its own process holds after the reset.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fds: Option<u64>,
     },
     /// The request could not be carried out (not an op outcome).
     Error {

@@ -140,8 +140,20 @@ fn results() {
     assert!(parse_reset_done(br#"{"type":"reset-done","id":5}"#, 5).is_ok());
     assert_eq!(
         parse_reset_done(br#"{"type":"reset-done","id":5,"helpers":[7,9]}"#, 5).ok(),
-        Some(vec![7, 9])
+        Some(ResetDone {
+            helpers: vec![7, 9],
+            fds: None
+        })
     );
+    assert_eq!(
+        parse_reset_done(br#"{"type":"reset-done","id":5,"fds":12}"#, 5).ok(),
+        Some(ResetDone {
+            helpers: vec![],
+            fds: Some(12)
+        })
+    );
+    assert!(parse_reset_done(br#"{"type":"reset-done","id":5,"fds":-1}"#, 5).is_err());
+    assert!(parse_reset_done(br#"{"type":"reset-done","id":5,"fds":"3"}"#, 5).is_err());
     assert!(parse_reset_done(br#"{"type":"reset-done","id":5,"helpers":["x"]}"#, 5).is_err());
     assert!(parse_reset_done(br#"{"type":"reset-done","id":6}"#, 5).is_err());
 }
@@ -372,11 +384,26 @@ fn replies_and_hello_round_trip() {
     let done = Reply::ResetDone {
         id: 4,
         helpers: vec![],
+        fds: None,
     }
     .line()
     .unwrap();
     assert_eq!(done, r#"{"type":"reset-done","id":4}"#);
-    assert_eq!(parse_reset_done(done.as_bytes(), 4), Ok(vec![]));
+    assert_eq!(
+        parse_reset_done(done.as_bytes(), 4),
+        Ok(ResetDone::default())
+    );
+    let done = Reply::ResetDone {
+        id: 4,
+        helpers: vec![3],
+        fds: Some(9),
+    }
+    .line()
+    .unwrap();
+    assert_eq!(
+        done,
+        r#"{"type":"reset-done","id":4,"helpers":[3],"fds":9}"#
+    );
     let refused = Reply::Error {
         id: None,
         message: "no".into(),

@@ -1,14 +1,15 @@
-//! What a child of a [`Lifecycle`] implementation runs: the vocabulary's
-//! targets as data, and the Unix-socket channels between a creator and its
-//! blocking and agent children (found by path, so a forked and a
-//! re-executed child reach them alike). Every target body lives here.
+//! What a child of a [`Lifecycle`](super::Lifecycle) implementation runs:
+//! the vocabulary's targets as data, and the Unix-socket channels between a
+//! creator and its blocking and agent children (found by path, so a forked
+//! and a re-executed child reach them alike), with the messages on them.
+//! Plain data and the creator's side only: the child's side, running a
+//! body and serving as an agent, is `child.rs`, which needs the executor
+//! (and the executor needs this file).
 
-use super::executor;
-use super::Lifecycle;
 use crate::adapter::{NativeError, Observed};
 use procspec_spec::vocab::{Outcome, Ref, Step, Target};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -24,11 +25,11 @@ pub const AGENT_DEADLINE: Duration = Duration::from_secs(10);
 /// re-executed child.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Body {
-    kind: Kind,
+    pub(super) kind: Kind,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-enum Kind {
+pub(super) enum Kind {
     Exit(i32),
     /// Leave at once, no exit handler (`os._exit`).
     OsExit(i32),
@@ -47,42 +48,6 @@ enum Kind {
         socket: PathBuf,
         me: Ref,
     },
-}
-
-impl Body {
-    /// Run the body in this (child) process, with this process's copy of
-    /// the implementation. Returns when the target returns (exit code 0).
-    pub fn run<L: Lifecycle>(self, lifecycle: L) {
-        match self.kind {
-            Kind::Exit(code) => lifecycle.exit(code),
-            Kind::OsExit(code) => crate::sys::exit_now(code),
-            Kind::SelfSignal(signal) => crate::sys::raise_default(signal),
-            Kind::Return => {}
-            Kind::Raise => panic!("procspec: the target raises"),
-            Kind::ExitWithMessage(m) => {
-                eprintln!("{m}");
-                lifecycle.exit(1)
-            }
-            Kind::Block {
-                socket,
-                ignore_sigterm,
-            } => {
-                if ignore_sigterm {
-                    crate::sys::ignore_sigterm();
-                }
-                let Ok(mut s) = UnixStream::connect(&socket) else {
-                    // The creator is gone: nobody can release this child.
-                    crate::sys::block_forever();
-                };
-                let _ = s.write_all(b"r");
-                let mut byte = [0u8; 1];
-                if !matches!(s.read(&mut byte), Ok(1)) {
-                    crate::sys::block_forever();
-                }
-            }
-            Kind::Agent { socket, me } => serve(&socket, me, lifecycle),
-        }
-    }
 }
 
 /// The creator's end of a child's channel: a listening socket until the
@@ -280,14 +245,14 @@ impl Channel {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
-enum Request {
+pub(super) enum Request {
     Op { path: Vec<Ref>, step: Step },
     Exit,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
-enum Reply {
+pub(super) enum Reply {
     Ready,
     Result {
         outcome: Outcome,
@@ -299,45 +264,7 @@ enum Reply {
     },
 }
 
-/// An agent: serve ops until told to exit, then return (the
-/// implementation's exit path runs); block forever if the creator is gone.
-fn serve<L: Lifecycle>(socket: &Path, me: Ref, lifecycle: L) {
-    let dir = socket.parent().unwrap_or(Path::new("/")).to_path_buf();
-    executor::become_agent(me, lifecycle, dir);
-    let Ok(stream) = UnixStream::connect(socket) else {
-        crate::sys::block_forever();
-    };
-    let Ok(mut reply) = stream.try_clone() else {
-        crate::sys::block_forever();
-    };
-    if write_reply(&mut reply, &Reply::Ready).is_err() {
-        crate::sys::block_forever();
-    }
-    for line in BufReader::new(stream).lines() {
-        let Ok(line) = line else { break };
-        let Ok(request) = serde_json::from_str::<Request>(&line) else {
-            break;
-        };
-        match request {
-            Request::Exit => return,
-            Request::Op { path, step } => {
-                let o = executor::execute::<L>(&path, &step);
-                let answer = Reply::Result {
-                    outcome: o.outcome,
-                    native: o.native,
-                    elapsed_ms: o.elapsed.map(|d| d.as_secs_f64() * 1000.0),
-                    started: executor::take_started(),
-                };
-                if write_reply(&mut reply, &answer).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    crate::sys::block_forever();
-}
-
-fn write_reply(w: &mut impl Write, r: &Reply) -> std::io::Result<()> {
+pub(super) fn write_reply(w: &mut impl Write, r: &Reply) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(r).map_err(std::io::Error::other)?;
     line.push(b'\n');
     w.write_all(&line)

@@ -44,6 +44,7 @@
 //! ```
 
 mod body;
+mod child;
 mod executor;
 mod host;
 pub mod reference;
