@@ -203,6 +203,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         };
         self.records.push(record(step, &observed, arms));
         let arm = self.judge(step, arms, &observed, None, index)?;
+        self.check_pid_is_real(step, &observed, index)?;
         if let Some(e) = expect {
             if *e != observed.outcome {
                 return Err(Stop::Mismatch(Box::new(Mismatch {
@@ -260,6 +261,42 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             self.probe_released(step, p)?;
         }
         self.check_reaped()
+    }
+
+    /// `pid` of a process that is surely alive (blocked, serving) names a
+    /// live process below the runner: pids are otherwise opaque to the
+    /// model (only their stability is compared), so a made-up or shifted
+    /// pid would pass (`pid.process-id`). Not for a process's own pid
+    /// (`current_process().pid` of main is the runner's, for an in-process
+    /// adapter), nor for one that may have ended (an implementation may
+    /// have reaped it in the background, freeing the pid).
+    fn check_pid_is_real(
+        &self,
+        step: &Step,
+        observed: &Observed,
+        index: usize,
+    ) -> Result<(), Stop> {
+        let (Op::Pid { p }, Outcome::Ok(Value::Pid(pid))) = (&step.op, &observed.outcome) else {
+            return Ok(());
+        };
+        let alive = self.world.procs.get(p).is_some_and(|x| x.life.is_running());
+        if *p == step.at || !alive {
+            return Ok(());
+        }
+        let live = crate::sys::stat(*pid).is_some_and(|s| s.state != 'Z');
+        if live && process_tree().contains(pid) {
+            return Ok(());
+        }
+        Err(Stop::Mismatch(Box::new(Mismatch {
+            clause: "pid.process-id".into(),
+            step: index,
+            root: None,
+            expected: vec!["the pid of a live process below the runner".into()],
+            observed: format!("pid {pid}"),
+            message: format!(
+                "`{step}` answered pid {pid}, but {p} is running and no live process below the runner has that pid"
+            ),
+        })))
     }
 
     /// A process the model says its creator saw end (joined, polled) must

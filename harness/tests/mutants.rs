@@ -445,6 +445,17 @@ fn catalogue() -> Vec<Rule> {
                 }),
             )
         },
+        r(
+            "pid-shifted",
+            "pid.process-id",
+            "every pid reads 1000 more than the process's real one (consistently: stable, just not the OS's)",
+            rewrite!(|s, o| match (&s.op, o) {
+                (Op::Pid { .. }, Outcome::Ok(Value::Pid(n))) => {
+                    Some(Outcome::Ok(Value::Pid(n + 1000)))
+                }
+                _ => None,
+            }),
+        ),
         Rule {
             ..r(
                 "signal-exitcode-positive",
