@@ -283,8 +283,11 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         if *p == step.at || !alive {
             return Ok(());
         }
-        let live = crate::sys::stat(*pid).is_some_and(|s| s.state != 'Z');
-        if live && process_tree().contains(pid) {
+        // One snapshot of the tree answers both: below the runner, not a zombie.
+        let live_below = crate::sys::descendants(crate::sys::getpid())
+            .iter()
+            .any(|s| s.pid == *pid && s.state != 'Z');
+        if live_below {
             return Ok(());
         }
         Err(Stop::Mismatch(Box::new(Mismatch {
