@@ -1,15 +1,16 @@
 //! Process-global state: who the current process is (CPython's
-//! `_current_process` config), its creator, and its table of children.
+//! `_current_process` config) and its creator. (Its table of children is
+//! `object::children`.)
 //!
-//! Both tables sit behind plain mutexes. The fork launcher takes both locks
-//! before forking so that the child never inherits a lock held by a thread
-//! that does not exist on its side of the fork.
+//! The configuration sits behind a plain mutex. The fork launcher takes it
+//! (and the children table's lock) before forking so that the child never
+//! inherits a lock held by a thread that does not exist on its side of the
+//! fork.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::authkey::Authkey;
-use crate::process::{Inner, Process};
 use crate::start_method::StartMethod;
 
 /// The configuration of the process we are running in.
@@ -67,7 +68,6 @@ impl Config {
 }
 
 static CONFIG: Mutex<Option<Config>> = Mutex::new(None);
-static CHILDREN: Mutex<Vec<Arc<Inner>>> = Mutex::new(Vec::new());
 
 /// A locked view of the configuration (initialised on first use).
 pub(crate) struct ConfigGuard(MutexGuard<'static, Option<Config>>);
@@ -94,39 +94,6 @@ pub(crate) fn config() -> ConfigGuard {
         *g = Some(Config::main());
     }
     ConfigGuard(g)
-}
-
-/// Locks the children table.
-pub(crate) fn children() -> MutexGuard<'static, Vec<Arc<Inner>>> {
-    CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Drops `inner` from the children table.
-pub(crate) fn forget_child(inner: &Arc<Inner>) {
-    children().retain(|c| !Arc::ptr_eq(c, inner));
-}
-
-/// Polls every child and forgets the finished ones (CPython `_cleanup`).
-pub(crate) fn cleanup() {
-    if children().is_empty() {
-        return;
-    }
-    let snapshot: Vec<Arc<Inner>> = children().clone();
-    let done: Vec<Arc<Inner>> = snapshot.into_iter().filter(|c| c.poll_finished()).collect();
-    if !done.is_empty() {
-        children().retain(|c| !done.iter().any(|d| Arc::ptr_eq(c, d)));
-    }
-}
-
-/// The started children of this process that are still alive. Polls (and
-/// so reaps) the finished ones first, like CPython.
-pub fn active_children() -> Vec<Process> {
-    cleanup();
-    children()
-        .iter()
-        .cloned()
-        .map(Process::from_inner)
-        .collect()
 }
 
 /// A snapshot of the current process, like CPython's `current_process()`.

@@ -1,12 +1,15 @@
-//! Process start-up and shut-down: [`init`], [`exit`], the exit handler
-//! (CPython's `util._exit_function`) and the child bootstrap.
+//! Process start-up and shut-down: the at-exit registration behind
+//! [`init`](crate::init), [`exit`], the exit handler (CPython's
+//! `util._exit_function`) and the child side of every start method
+//! ([`run_child`]).
 
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
-use crate::context::{self, active_children};
+use crate::context;
+use crate::object;
 use crate::sys;
 use crate::target::Body;
 
@@ -16,16 +19,9 @@ static IN_CHILD: AtomicBool = AtomicBool::new(false);
 static INIT: Once = Once::new();
 static HOOK: Once = Once::new();
 
-/// Call first thing in `main`, after the [`register`](crate::register)
-/// calls.
-///
-/// In a process re-executed by [`StartMethod::Spawn`](crate::StartMethod)
-/// it runs the child's target and never returns (the process exits with
-/// the target's code). Otherwise it installs the exit handler: when the
-/// process exits normally it terminates daemonic children, then joins all
-/// children. Calling it again does nothing.
-pub fn init() {
-    crate::spawn::maybe_run_child();
+/// The second half of [`init`](crate::init), in a process that is not a
+/// spawned child: installs the panic hook and the exit handler (once).
+pub(crate) fn install_at_exit() {
     INIT.call_once(|| {
         install_panic_hook();
         // Without atexit the only loss is the automatic join at exit.
@@ -61,16 +57,16 @@ extern "C" fn atexit_handler() {
 /// CPython's `_exit_function`: SIGTERM the daemonic children, then join
 /// every live child.
 pub(crate) fn exit_function() {
-    if context::children().is_empty() {
+    if object::children().is_empty() {
         return;
     }
-    for p in active_children() {
-        if p.daemon().unwrap_or(false) {
-            let _ = p.terminate();
+    for child in object::active_children() {
+        if child.lock().daemon {
+            let _ = child.signal(sys::SIGTERM);
         }
     }
-    for p in active_children() {
-        let _ = p.join(None);
+    for child in object::active_children() {
+        let _ = child.join(None);
     }
 }
 

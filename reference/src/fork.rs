@@ -44,7 +44,7 @@ impl Launcher for ForkLauncher {
         // thread and releases them; the parent releases them when the
         // closure is dropped inside `fork_then`.
         let mut cfg = context::config();
-        let mut kids = context::children();
+        let mut kids = crate::object::children();
         let mut out = std::io::stdout().lock();
         let err = std::io::stderr().lock();
         // Like CPython's `util._flush_std_streams()` before a fork: what

@@ -83,6 +83,7 @@ mod error;
 mod exit;
 mod fork;
 mod launch;
+mod object;
 mod popen;
 mod process;
 mod registry;
@@ -94,13 +95,11 @@ mod sys;
 mod target;
 
 pub use authkey::Authkey;
-pub use context::{
-    active_children, current_process, parent_process, CurrentProcess, ParentProcess,
-};
+pub use context::{current_process, parent_process, CurrentProcess, ParentProcess};
 pub use error::{Error, ErrorKind, Result};
-pub use exit::{exit, init};
+pub use exit::exit;
 pub use launch::{get_start_method, set_start_method, StartMethod};
-pub use process::{Builder, Process};
+pub use process::{active_children, Builder, Process};
 pub use registry::register;
 pub use sentinel::Sentinel;
 pub use target::Target;
@@ -108,6 +107,18 @@ pub use target::Target;
 #[cfg(unix)]
 #[doc(hidden)]
 pub use sys::bench_raw;
+
+/// Call first thing in `main`, after the [`register`] calls.
+///
+/// In a process re-executed by [`StartMethod::Spawn`] it runs the child's
+/// target and never returns (the process exits with the target's code).
+/// Otherwise it installs the exit handler: when the process exits normally
+/// it terminates daemonic children, then joins all children. Calling it
+/// again does nothing.
+pub fn init() {
+    spawn::maybe_run_child();
+    exit::install_at_exit();
+}
 
 /// The platform backend this build uses: `"linux"` (pidfd, `pipe2`,
 /// `ppoll`), `"posix"` (macOS, the BSDs, or Linux built with the

@@ -2,7 +2,7 @@
 //! (created -> running -> exited -> joined -> closed).
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -12,7 +12,7 @@ use crate::context::{self, ChildIdentity};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exit;
 use crate::launch::{self, StartMethod};
-use crate::popen::{self, Popen};
+use crate::object::{self, not_parent, Inner, State};
 use crate::sentinel::Sentinel;
 use crate::sys;
 use crate::target::{Target, TargetKind};
@@ -33,87 +33,28 @@ pub struct Process {
     inner: Arc<Inner>,
 }
 
-pub(crate) struct Inner {
-    state: Mutex<State>,
-}
-
-struct State {
-    name: String,
-    daemon: bool,
-    authkey: Authkey,
-    identity: Vec<u32>,
-    /// Pid of the process that created (or deserialised) this object.
-    parent_pid: u32,
-    start_method: StartMethod,
-    pass_fds: Vec<sys::RawDesc>,
-    target: TargetKind,
-    started: bool,
-    pid: Option<u32>,
-    popen: Option<Popen>,
-    closed: bool,
-}
-
-impl State {
-    fn is_parent(&self) -> bool {
-        self.parent_pid == sys::getpid()
+/// `start`'s checks, in CPython's order; run before and after taking the
+/// object's lock for the launch.
+fn check_can_start(st: &State) -> Result<()> {
+    st.check_closed()?;
+    if st.started {
+        return Err(Error::new(
+            ErrorKind::AlreadyStarted,
+            "cannot start a process twice",
+        ));
     }
-
-    fn check_closed(&self) -> Result<()> {
-        if self.closed {
-            return Err(Error::closed());
-        }
-        Ok(())
+    if !st.is_parent() {
+        return Err(not_parent(
+            "can only start a process object created by current process",
+        ));
     }
-
-    fn check_can_start(&self) -> Result<()> {
-        self.check_closed()?;
-        if self.started {
-            return Err(Error::new(
-                ErrorKind::AlreadyStarted,
-                "cannot start a process twice",
-            ));
-        }
-        if !self.is_parent() {
-            return Err(not_parent(
-                "can only start a process object created by current process",
-            ));
-        }
-        if context::config().daemon {
-            return Err(Error::new(
-                ErrorKind::DaemonicChildren,
-                "daemonic processes are not allowed to have children",
-            ));
-        }
-        Ok(())
+    if context::config().daemon {
+        return Err(Error::new(
+            ErrorKind::DaemonicChildren,
+            "daemonic processes are not allowed to have children",
+        ));
     }
-
-    /// Polls the child if this process may; the cached code otherwise.
-    fn poll(&mut self) -> Option<i32> {
-        let parent = self.is_parent();
-        let popen = self.popen.as_mut()?;
-        if parent {
-            popen.poll()
-        } else {
-            popen.returncode
-        }
-    }
-}
-
-fn not_parent(msg: &str) -> Error {
-    Error::new(ErrorKind::NotParent, msg)
-}
-
-impl Inner {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// For `_cleanup`: true once the child has been reaped (or the object
-    /// closed), i.e. it no longer belongs in the children table.
-    pub(crate) fn poll_finished(&self) -> bool {
-        let mut st = self.lock();
-        st.closed || st.poll().is_some()
-    }
+    Ok(())
 }
 
 /// Configures a [`Process`] before it is built.
@@ -231,14 +172,8 @@ impl Process {
 
     fn from_state(state: State) -> Process {
         Process {
-            inner: Arc::new(Inner {
-                state: Mutex::new(state),
-            }),
+            inner: Inner::new(state),
         }
-    }
-
-    pub(crate) fn from_inner(inner: Arc<Inner>) -> Process {
-        Process { inner }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -251,11 +186,11 @@ impl Process {
     /// `NotSerializable` or `Os`, after which the object is still *created*.
     /// First reaps finished children (CPython `_cleanup`).
     pub fn start(&self) -> Result<()> {
-        self.lock().check_can_start()?;
-        context::cleanup();
+        check_can_start(&self.lock())?;
+        object::cleanup();
         exit::install_panic_hook();
         let mut st = self.lock();
-        st.check_can_start()?;
+        check_can_start(&st)?;
         let method = st.start_method;
         let body = st.target.take_body(method)?;
         let who = ChildIdentity {
@@ -278,7 +213,7 @@ impl Process {
         st.pid = Some(popen.pid as u32);
         st.popen = Some(popen);
         drop(st);
-        context::children().push(Arc::clone(&self.inner));
+        object::children().push(Arc::clone(&self.inner));
         Ok(())
     }
 
@@ -286,61 +221,13 @@ impl Process {
     /// `d` (returning `Ok(())` on timeout too, like CPython). Waiting polls
     /// the child's pidfd; no sleeping. Any number of threads may join.
     pub fn join(&self, timeout: Option<Duration>) -> Result<()> {
-        let fd = {
-            let mut st = self.lock();
-            st.check_closed()?;
-            if !st.is_parent() {
-                return Err(not_parent("can only join a child process"));
-            }
-            let Some(popen) = st.popen.as_mut() else {
-                return Err(Error::new(
-                    ErrorKind::NotStarted,
-                    "can only join a started process",
-                ));
-            };
-            if popen.poll().is_some() {
-                drop(st);
-                context::forget_child(&self.inner);
-                return Ok(());
-            }
-            if timeout == Some(Duration::ZERO) {
-                return Ok(());
-            }
-            popen.fd()
-        };
-        if !popen::wait_fd(&fd, timeout)? {
-            return Ok(());
-        }
-        let done = {
-            let mut st = self.lock();
-            match st.popen.as_mut() {
-                Some(p) => p.reap_ready().is_some(),
-                None => true,
-            }
-        };
-        if done {
-            context::forget_child(&self.inner);
-        }
-        Ok(())
+        self.inner.join(timeout)
     }
 
     /// Whether the child is running. `false` before start; polls (and
     /// reaps) an exited child.
     pub fn is_alive(&self) -> Result<bool> {
-        let mut st = self.lock();
-        st.check_closed()?;
-        if !st.is_parent() {
-            return Err(not_parent("can only test a child process"));
-        }
-        if st.popen.is_none() {
-            return Ok(false);
-        }
-        if st.poll().is_some() {
-            drop(st);
-            context::forget_child(&self.inner);
-            return Ok(false);
-        }
-        Ok(true)
+        self.inner.is_alive()
     }
 
     /// The name.
@@ -382,17 +269,7 @@ impl Process {
     /// `None` before start and while running; the exit status, or `-N`
     /// after death by signal N. Polls (and reaps) an exited child.
     pub fn exitcode(&self) -> Result<Option<i32>> {
-        let mut st = self.lock();
-        st.check_closed()?;
-        if !st.is_parent() {
-            return Err(not_parent("can only test a child process"));
-        }
-        let code = st.poll();
-        if code.is_some() {
-            drop(st);
-            context::forget_child(&self.inner);
-        }
-        Ok(code)
+        self.inner.exitcode()
     }
 
     /// The key the child gets (or got) as its own.
@@ -417,39 +294,14 @@ impl Process {
         }
     }
 
-    /// The descriptor a [`Sentinel`] waits on, while the object is open.
-    pub(crate) fn sentinel_fd(inner: &Inner) -> Result<Arc<sys::Waitable>> {
-        let st = inner.lock();
-        st.check_closed()?;
-        st.popen
-            .as_ref()
-            .map(Popen::fd)
-            .ok_or_else(|| Error::new(ErrorKind::NotStarted, "process not started"))
-    }
-
     /// Sends SIGTERM (nothing once the exit code is known).
     pub fn terminate(&self) -> Result<()> {
-        self.signal(sys::SIGTERM)
+        self.inner.signal(sys::SIGTERM)
     }
 
     /// Sends SIGKILL (nothing once the exit code is known).
     pub fn kill(&self) -> Result<()> {
-        self.signal(sys::SIGKILL)
-    }
-
-    fn signal(&self, sig: i32) -> Result<()> {
-        let mut st = self.lock();
-        st.check_closed()?;
-        if !st.is_parent() {
-            return Err(not_parent("can only terminate a child process"));
-        }
-        let Some(popen) = st.popen.as_mut() else {
-            return Err(Error::new(
-                ErrorKind::NotStarted,
-                "cannot terminate a process that was not started",
-            ));
-        };
-        popen.signal(sig)
+        self.inner.signal(sys::SIGKILL)
     }
 
     /// Releases the child's resources (reaps it, closes the sentinel fd).
@@ -457,27 +309,7 @@ impl Process {
     /// already closed. A deserialised or inherited handle of a started
     /// child gives `NotParent`.
     pub fn close(&self) -> Result<()> {
-        let mut st = self.lock();
-        if st.closed {
-            return Ok(());
-        }
-        if st.started && !st.is_parent() {
-            return Err(not_parent("can only close a child process"));
-        }
-        if st.popen.is_some() && st.poll().is_none() {
-            return Err(Error::new(
-                ErrorKind::StillRunning,
-                "Cannot close a process while it is still running. \
-                 You should first call join() or terminate().",
-            ));
-        }
-        st.popen = None;
-        st.pid = None;
-        st.closed = true;
-        st.target = TargetKind::Nothing;
-        drop(st);
-        context::forget_child(&self.inner);
-        Ok(())
+        self.inner.close()
     }
 
     /// Runs the target in the *current* process (CPython `run()`).
@@ -639,6 +471,15 @@ impl<'de> Deserialize<'de> for Process {
             closed: w.closed,
         }))
     }
+}
+
+/// The started children of this process that are still alive. Polls (and
+/// so reaps) the finished ones first, like CPython.
+pub fn active_children() -> Vec<Process> {
+    object::active_children()
+        .into_iter()
+        .map(|inner| Process { inner })
+        .collect()
 }
 
 /// The launcher for `m`.

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Result;
+use crate::object::Inner;
 use crate::popen;
-use crate::process::{Inner, Process};
 use crate::sys;
 
 /// A waitable handle, ready when the child has ended. On Linux a pidfd
@@ -18,7 +18,7 @@ use crate::sys;
 /// and the BSDs) the read end of a pipe whose write end only the child
 /// holds; on Windows the child's process handle, as CPython's sentinel.
 ///
-/// The descriptor belongs to the [`Process`]: `as_raw_fd` is usable with
+/// The descriptor belongs to the [`Process`](crate::Process): `as_raw_fd` is usable with
 /// `poll`/`epoll` (`as_raw_handle` with `WaitForMultipleObjects`) until the
 /// process object is closed, after which it is closed (and may be reused),
 /// as with CPython's integer sentinel.
@@ -53,7 +53,7 @@ impl Sentinel {
     /// (`Ok(false)`); `None` waits forever, `Some(ZERO)` just checks. Does
     /// not reap the child. `Closed` once the process object is closed.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
-        let fd = Process::sentinel_fd(&self.inner)?;
+        let fd = self.inner.sentinel_fd()?;
         popen::wait_fd(&fd, timeout)
     }
 }
