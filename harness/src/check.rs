@@ -14,7 +14,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::adapter::{Adapter, AdapterFailure, Observed};
-use procspec_spec::model::{self, Arm, Life, World};
+use procspec_spec::model::{self, Arm, World};
 use procspec_spec::results::{Blame, StepRecord};
 use procspec_spec::vocab::{Op, Outcome, Ref, Step, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -192,7 +192,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
             .map(|p| self.world.describe(&step.at, p))
             .unwrap_or_default();
         let index = self.records.len();
-        let processes_before = starts_processes(&step.op).then(process_tree);
+        let processes_before = model::failure_starts_nothing(&step.op).then(process_tree);
         let observed = if step.op == Op::Orphans {
             // The runner observes orphans itself, from the pids of the
             // processes the run started: who their OS parent is now (the
@@ -203,7 +203,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         };
         self.records.push(record(step, &observed, arms));
         let arm = self.judge(step, arms, &observed, None, index)?;
-        self.check_pid_is_real(step, &observed, index)?;
+        self.check_pid(step, &observed, index)?;
         if let Some(e) = expect {
             if *e != observed.outcome {
                 return Err(Stop::Mismatch(Box::new(Mismatch {
@@ -254,7 +254,8 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         }
         if observed.outcome.is_err() {
             if let Some(before) = processes_before {
-                nothing_started(step, index, &before)?;
+                let new: Vec<u32> = process_tree().difference(&before).copied().collect();
+                model::judge_failed_start(step, &new).map_err(|v| os_mismatch(v, index))?;
             }
             self.probe_no_effect(step)?;
         } else if let Op::Close { p } = &step.op {
@@ -263,75 +264,38 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         self.check_reaped()
     }
 
-    /// `pid` of a process that is surely alive (blocked, serving) names a
-    /// live process below the runner: pids are otherwise opaque to the
-    /// model (only their stability is compared), so a made-up or shifted
-    /// pid would pass (`pid.process-id`). Not for a process's own pid
-    /// (`current_process().pid` of main is the runner's, for an in-process
-    /// adapter), nor for one that may have ended (an implementation may
-    /// have reaped it in the background, freeing the pid).
-    fn check_pid_is_real(
-        &self,
-        step: &Step,
-        observed: &Observed,
-        index: usize,
-    ) -> Result<(), Stop> {
+    /// `pid.process-id` against the OS ([`model::judge_pid`]): the answer
+    /// is stable over the run and, for a process the model knows is
+    /// running, names a live process below the runner (pids are otherwise
+    /// opaque to the model, so a made-up or shifted pid would pass).
+    fn check_pid(&mut self, step: &Step, observed: &Observed, index: usize) -> Result<(), Stop> {
         let (Op::Pid { p }, Outcome::Ok(Value::Pid(pid))) = (&step.op, &observed.outcome) else {
             return Ok(());
         };
-        let alive = self.world.procs.get(p).is_some_and(|x| x.life.is_running());
-        if *p == step.at || !alive {
-            return Ok(());
-        }
+        let known = self.pids.get(p).copied();
         // One snapshot of the tree answers both: below the runner, not a zombie.
-        let live_below = crate::sys::descendants(crate::sys::getpid())
-            .iter()
-            .any(|s| s.pid == *pid && s.state != 'Z');
-        if live_below {
-            return Ok(());
-        }
-        Err(Stop::Mismatch(Box::new(Mismatch {
-            clause: "pid.process-id".into(),
-            step: index,
-            root: None,
-            expected: vec!["the pid of a live process below the runner".into()],
-            observed: format!("pid {pid}"),
-            message: format!(
-                "`{step}` answered pid {pid}, but {p} is running and no live process below the runner has that pid"
-            ),
-        })))
+        let live_below = |pid: u32| {
+            crate::sys::descendants(crate::sys::getpid())
+                .iter()
+                .any(|s| s.pid == pid && s.state != 'Z')
+        };
+        model::judge_pid(&self.world, step, *pid, known, live_below)
+            .map_err(|v| os_mismatch(v, index))?;
+        self.pids.entry(p.clone()).or_insert(*pid);
+        Ok(())
     }
 
-    /// A process the model says its creator saw end (joined, polled) must
-    /// have been reaped: it may not linger as a zombie. Checked for the
-    /// processes whose pid the run observed, and whose creator is still
-    /// there to have done the reaping (main or a serving agent).
+    /// `join.blocks` against the OS ([`model::judge_reaped`]): every
+    /// process whose pid the run knows is asked whether it is a zombie
+    /// when the model says its creator saw it end.
     fn check_reaped(&self) -> Result<(), Stop> {
+        let step = self.records.len().saturating_sub(1);
         for (p, pid) in &self.pids {
-            let Some(x) = self.world.procs.get(p) else {
-                continue;
-            };
-            let creator_acts = x.parent.is_main()
-                || self
-                    .world
-                    .procs
-                    .get(&x.parent)
-                    .is_some_and(|c| c.life == Life::Serving);
-            if !matches!(x.life, Life::Exited(_)) || !creator_acts {
+            if !model::must_be_reaped(&self.world, p) {
                 continue;
             }
-            if crate::sys::stat(*pid).is_some_and(|s| s.state == 'Z') {
-                return Err(Stop::Mismatch(Box::new(Mismatch {
-                    clause: "join.blocks".into(),
-                    step: self.records.len().saturating_sub(1),
-                    root: None,
-                    expected: vec!["reaped".into()],
-                    observed: "zombie".into(),
-                    message: format!(
-                        "{p} (pid {pid}) was seen to end by its creator, but it is still a zombie"
-                    ),
-                })));
-            }
+            let zombie = crate::sys::stat(*pid).is_some_and(|s| s.state == 'Z');
+            model::judge_reaped(&self.world, p, *pid, zombie).map_err(|v| os_mismatch(v, step))?;
         }
         Ok(())
     }
@@ -408,27 +372,10 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                 ),
             })));
         };
-        match (&observed.outcome, &arm.expect) {
-            (Outcome::Ok(Value::Authkey(fp)), model::Expect::RootAuthkey) => {
-                self.root_key.get_or_insert_with(|| fp.clone());
-            }
-            (Outcome::Ok(Value::Pid(pid)), _) => {
-                if let Some(p) = step.op.subject() {
-                    let p = if p == &step.at { &step.at } else { p };
-                    let known = self.pids.entry(p.clone()).or_insert(*pid);
-                    if *known != *pid {
-                        return Err(Stop::Mismatch(Box::new(Mismatch {
-                            clause: "pid.process-id".into(),
-                            step: index,
-                            root: None,
-                            expected: vec![format!("ok pid {known}")],
-                            observed: format!("ok pid {pid}"),
-                            message: format!("the pid of {p} changed from {known} to {pid}"),
-                        })));
-                    }
-                }
-            }
-            _ => {}
+        if let (Outcome::Ok(Value::Authkey(fp)), model::Expect::RootAuthkey) =
+            (&observed.outcome, &arm.expect)
+        {
+            self.root_key.get_or_insert_with(|| fp.clone());
         }
         Ok(arm)
     }
@@ -521,11 +468,8 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
     /// Live processes of the run whose creator has died or is dying (by
     /// the model), by their recorded pids.
     fn count_orphans(&self) -> i64 {
-        self.world
-            .procs
-            .iter()
-            .filter(|(_, x)| !x.parent.is_main() && self.world.dead_or_dying(&x.parent).1)
-            .filter_map(|(r, _)| self.pids.get(r))
+        model::orphan_candidates(&self.world)
+            .filter_map(|r| self.pids.get(r))
             .filter(|pid| crate::sys::stat(**pid).is_some_and(|s| s.state != 'Z'))
             .count() as i64
     }
@@ -562,11 +506,6 @@ fn native(o: &Observed) -> String {
     }
 }
 
-/// Whether `op` is a start, which must start nothing when it fails.
-fn starts_processes(op: &Op) -> bool {
-    matches!(op, Op::Start { .. } | Op::StartSkippingInit)
-}
-
 /// The pids below the runner (the adapter's processes and theirs).
 fn process_tree() -> BTreeSet<u32> {
     crate::sys::descendants(crate::sys::getpid())
@@ -575,28 +514,17 @@ fn process_tree() -> BTreeSet<u32> {
         .collect()
 }
 
-/// A start that failed must have started nothing: a process that appeared
-/// below the runner during it (alive or a zombie) breaks the step's rule.
-/// Ops run one at a time and only a start makes processes, so nothing
-/// else can have made it.
-fn nothing_started(step: &Step, index: usize, before: &BTreeSet<u32>) -> Result<(), Stop> {
-    let new: Vec<u32> = process_tree().difference(before).copied().collect();
-    if new.is_empty() {
-        return Ok(());
-    }
-    let clause = match step.op {
-        Op::StartSkippingInit => "construct.subclass-init-skipped",
-        _ => NO_EFFECT,
-    };
-    Err(Stop::Mismatch(Box::new(Mismatch {
-        clause: clause.into(),
+/// The mismatch of an OS rule broken at step `index`.
+fn os_mismatch(v: model::OsViolation, index: usize) -> Stop {
+    Stop::Mismatch(Box::new(Mismatch {
+        clause: v.clause.into(),
         step: index,
-        root: Some(Blame {
-            clause: clause.into(),
+        root: v.rooted_here.then(|| Blame {
+            clause: v.clause.into(),
             step: index,
         }),
-        expected: vec!["no new process".into()],
-        observed: format!("new process(es) {new:?}"),
-        message: format!("`{step}` failed, yet started process(es) {new:?}"),
-    })))
+        expected: vec![v.expected],
+        observed: v.observed,
+        message: v.message,
+    }))
 }

@@ -18,11 +18,16 @@
 
 mod apply;
 mod blame;
+mod os;
 mod world;
 
 pub use apply::{transition, EVENTUALLY_MS};
 // `discriminates` and `follow` below are the checker's two questions.
 pub use blame::{blame, facts_read, value_rule};
+pub use os::{
+    failure_starts_nothing, judge_failed_start, judge_pid, judge_reaped, must_be_reaped,
+    orphan_candidates, OsViolation,
+};
 pub use world::{Handle, Key, Life, Proc, Why, World, MAIN_NAME};
 
 use crate::vocab::{Outcome, Value};
