@@ -1,10 +1,11 @@
 //! The runner's process runs no implementation code: every implementation,
 //! the reference included, is an adapter process that leads a process
 //! group of its own. While `procspec run --impl reference-fork` works, its
-//! children are sampled from /proc until it exits: each one is the
-//! watchdog, an adapter leading its own group (`serve-reference`), or a
-//! process of an adapter's group orphaned to the runner (the runner is a
-//! subreaper), never a member of the runner's or the watchdog's group.
+//! children (and with `--jobs 2` its workers' children) are sampled from
+//! /proc until it exits: each one is a watchdog, a worker, an adapter
+//! leading its own group (`serve-reference`), or a process of an adapter's
+//! group orphaned to its runner (a subreaper), never a member of a
+//! runner's or a watchdog's group.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -47,8 +48,17 @@ fn children(runner: u32) -> Vec<u32> {
     out
 }
 
-#[test]
-fn every_child_of_the_runner_is_an_adapter_leading_its_own_group() {
+/// What sampling a run's process tree saw.
+#[derive(Default)]
+struct Seen {
+    adapters: usize,
+    workers: usize,
+    wrong: Vec<String>,
+}
+
+/// Runs `procspec run --impl reference-fork --jobs JOBS` and samples the
+/// children of the runner and of its workers until it exits.
+fn sample_run(jobs: &str) -> Seen {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_procspec");
@@ -59,7 +69,7 @@ fn every_child_of_the_runner_is_an_adapter_leading_its_own_group() {
         "--sequences",
         "8",
         "--jobs",
-        "1",
+        jobs,
         "--out",
         out.path().to_str().unwrap(),
     ];
@@ -75,39 +85,78 @@ fn every_child_of_the_runner_is_an_adapter_leading_its_own_group() {
         .spawn()
         .unwrap();
     let me = runner.id();
-    let my_group = stat(me).map(|s| s.1);
-    let (mut adapters, mut orphans, mut wrong) = (0usize, 0usize, Vec::new());
+    let mut seen = Seen::default();
+    let mut workers: Vec<u32> = Vec::new();
     // Sampling, not waiting: the loop ends when the runner has exited.
     while runner.try_wait().unwrap().is_none() {
-        for child in children(me) {
-            let Some((_, pgid)) = stat(child) else {
+        // The runner, then each worker (`run --worker`: a whole runner of
+        // its own, leading its group): the same rules hold below each.
+        let mut runners = vec![(me, my_words.clone())];
+        runners.extend(workers.iter().map(|w| (*w, cmdline(*w))));
+        for (parent, parent_words) in runners {
+            let Some((_, parent_group)) = stat(parent) else {
                 continue;
             };
-            let words = cmdline(child);
-            let leader = cmdline(pgid);
-            if pgid == child {
-                // The watchdog (a fork of the runner) or an adapter.
-                adapters += usize::from(words.iter().any(|w| w == "serve-reference"));
-            } else if Some(pgid) == my_group {
-                // Between fork and exec an adapter is a copy of the runner
-                // that has not yet made its own group: anything else here
-                // runs in the runner's group.
-                if words != my_words {
-                    wrong.push(format!("{child} {words:?} is in the runner's group"));
+            for child in children(parent) {
+                let Some((_, pgid)) = stat(child) else {
+                    continue;
+                };
+                let words = cmdline(child);
+                let leader = cmdline(pgid);
+                if pgid == child {
+                    // The watchdog (a fork of its runner), a worker, an
+                    // adapter, or one of them between fork and exec.
+                    if words.iter().any(|w| w == "serve-reference") {
+                        seen.adapters += 1;
+                    } else if parent == me
+                        && words.iter().any(|w| w == "--worker")
+                        && !workers.contains(&child)
+                    {
+                        workers.push(child);
+                        seen.workers += 1;
+                    }
+                } else if pgid == parent_group {
+                    // Between fork and exec an adapter is a copy of its
+                    // runner that has not yet made its own group: anything
+                    // else here runs in the runner's group.
+                    if words != parent_words {
+                        seen.wrong.push(format!(
+                            "{child} {words:?} is in the group of its runner {parent}"
+                        ));
+                    }
+                } else if leader.iter().any(|w| w == "serve-reference") {
+                    // A process of an adapter's group orphaned to the
+                    // runner (a subreaper): `kill/orphans-descendants`.
+                } else if stat(child).is_some() {
+                    seen.wrong.push(format!(
+                        "{child} {words:?} is in the group of {pgid} {leader:?}, no adapter's"
+                    ));
                 }
-            } else if leader.iter().any(|w| w == "serve-reference") {
-                orphans += 1;
-            } else if stat(child).is_some() {
-                wrong.push(format!(
-                    "{child} {words:?} is in the group of {pgid} {leader:?}, no adapter's"
-                ));
             }
         }
     }
     assert!(runner.wait().unwrap().success());
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert!(adapters > 0, "no adapter process was ever seen");
-    // `kill/orphans-descendants` orphans two processes to the runner; a
-    // sample may or may not catch them.
-    let _ = orphans;
+    seen
+}
+
+#[test]
+fn every_child_of_the_runner_is_an_adapter_leading_its_own_group() {
+    let seen = sample_run("1");
+    assert!(seen.wrong.is_empty(), "{}", seen.wrong.join("\n"));
+    assert!(seen.adapters > 0, "no adapter process was ever seen");
+    assert_eq!(seen.workers, 0, "--jobs 1 runs in the runner's own process");
+}
+
+/// With workers, the runner's children are workers (each a runner leading
+/// its group) and the adapters are the workers' children, held to the
+/// same rule.
+#[test]
+fn every_child_of_a_worker_is_an_adapter_leading_its_own_group() {
+    let seen = sample_run("2");
+    assert!(seen.wrong.is_empty(), "{}", seen.wrong.join("\n"));
+    assert!(seen.workers > 0, "no worker process was ever seen");
+    assert!(
+        seen.adapters > 0,
+        "no adapter process was ever seen below a worker"
+    );
 }
