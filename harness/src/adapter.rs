@@ -6,6 +6,7 @@
 //! other languages speak the wire protocol of `spec/INTERPRETING.md`
 //! through [`crate::remote::RemoteAdapter`].
 
+use procspec_spec::platform::Platform;
 use procspec_spec::vocab::{Capability, Step};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -28,6 +29,11 @@ pub struct AdapterInfo {
     /// default names are `<class_name>-N`.
     #[serde(default = "process")]
     pub class_name: String,
+    /// Where the implementation runs, `<os>-<machine>` (a hello's
+    /// `platform`; this machine for an in-process adapter): the model
+    /// judges it by that platform's outcomes ([`AdapterInfo::judged_platform`]).
+    #[serde(default = "procspec_protocol::platform")]
+    pub platform: String,
 }
 
 fn process() -> String {
@@ -38,6 +44,13 @@ impl AdapterInfo {
     /// Whether it offers `cap`.
     pub fn has(&self, cap: Capability) -> bool {
         self.capabilities.contains(&cap)
+    }
+
+    /// The platform whose outcomes the implementation is held to: the OS
+    /// of [`AdapterInfo::platform`], or the Unix outcomes (Linux's) for an
+    /// OS procspec knows nothing of.
+    pub fn judged_platform(&self) -> Platform {
+        Platform::from_hello(&self.platform).unwrap_or_default()
     }
 }
 

@@ -104,6 +104,14 @@ pub fn run_case<A: Adapter + ?Sized>(
         result.message = Some(format!("the implementation lacks {missing:?}"));
         return (result, Coverage::default(), crate::guard::Leaks::default());
     }
+    let platform = adapter.info().judged_platform();
+    if let Err(e) = case.validate_on(&case.id, platform) {
+        result.status = Status::PreconditionFailed;
+        result.message = Some(format!(
+            "the case states outcomes that differ on {platform:?}: {e}"
+        ));
+        return (result, Coverage::default(), crate::guard::Leaks::default());
+    }
     if case.sessions > 1 && !adapter.fresh_sessions() {
         result.status = Status::PreconditionFailed;
         result.message = Some(

@@ -133,9 +133,12 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
     /// started by fork hold copies of their creator's objects.
     pub fn new(adapter: &'a mut A, inherit_handles: bool) -> Self {
         let class_name = adapter.info().class_name.clone();
+        let platform = adapter.info().judged_platform();
         Checker {
             adapter,
-            world: World::new(inherit_handles).of_class(&class_name),
+            world: World::new(inherit_handles)
+                .of_class(&class_name)
+                .on(platform),
             root_key: None,
             pids: BTreeMap::new(),
             slack_ms: slack_ms(),

@@ -74,6 +74,9 @@ pub struct MachineConfig {
     /// shrinking attempt runs, and a failure being shrunk is reported as
     /// last seen.
     pub halt: Option<crate::breaker::Stall>,
+    /// The platform whose outcomes the generator's world follows (the
+    /// adapter's: [`crate::AdapterInfo::judged_platform`]).
+    pub platform: procspec_spec::platform::Platform,
 }
 
 impl MachineConfig {
@@ -92,6 +95,7 @@ impl MachineConfig {
             regressions: None,
             avoid: Vec::new(),
             halt: None,
+            platform: Default::default(),
         }
     }
 }
@@ -125,7 +129,7 @@ impl ReferenceStateMachine for Model {
             .unwrap_or_else(|| Rc::new(MachineConfig::new(Vec::new())));
         let inherit = config.capabilities.contains(&Capability::InheritHandles);
         Just(GenState {
-            world: World::new(inherit),
+            world: World::new(inherit).on(config.platform),
             created: 0,
             config,
         })

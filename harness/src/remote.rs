@@ -96,6 +96,7 @@ fn info_of(hello: &Hello) -> AdapterInfo {
             .filter(|n| !n.is_empty())
             .unwrap_or("Process")
             .to_string(),
+        platform: hello.platform.clone(),
     }
 }
 

@@ -79,7 +79,9 @@ pub fn run_implementation<A: Adapter + ?Sized>(
             implementation: options.implementation.clone(),
             version: info.version.clone(),
             start_method: info.start_method.clone(),
-            os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+            // Where the implementation ran (its hello's platform): the
+            // platform it is judged by.
+            os: info.platform.clone(),
             seed: options.seed,
             protocol_version: info.protocol_version,
             complete: true,
@@ -143,6 +145,7 @@ pub fn run_implementation<A: Adapter + ?Sized>(
         let (first, count) = units::block_range(options.sequences, b);
         progress(Progress::Sequences { count });
         let mut config = MachineConfig::new(info.capabilities.clone());
+        config.platform = info.judged_platform();
         config.sequences = count;
         config.seed = units::block_seed(options.seed, b);
         config.max_steps = options.max_steps;

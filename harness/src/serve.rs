@@ -38,7 +38,7 @@ pub fn serve(mut adapter: impl Adapter, module: &str) -> std::io::Result<()> {
         implementation: info.implementation,
         version: info.version,
         start_method: info.start_method,
-        platform: procspec_protocol::platform(),
+        platform: info.platform,
         // Orphans are counted by the runner only: a served adapter cannot
         // see what was reparented away from it.
         capabilities: info

@@ -97,6 +97,7 @@ pub struct MachineCheck {
 pub fn check_state_machine<A: Adapter + ?Sized>(adapter: &mut A, check: MachineCheck) -> Coverage {
     let expectations = load_expectations(check.expectations.as_deref());
     let mut config = MachineConfig::new(adapter.info().capabilities.clone());
+    config.platform = adapter.info().judged_platform();
     config.regressions = check.regressions;
     config.avoid = expectations.steered_clauses();
     if let Some(n) = check.sequences {

@@ -28,10 +28,16 @@ pub struct Column {
     pub implementation: String,
     /// The implementation without its start method (`cpython3.12` for
     /// `cpython3.12-spawn`, `cpython-optimized` for
-    /// `cpython-fork-optimized`): columns are grouped by it.
+    /// `cpython-fork-optimized`): columns are grouped by it. When the
+    /// report holds runs of several OSes, the OS is part of it
+    /// (`cpython3.12 on windows`): an implementation is judged by its
+    /// platform's outcomes, so its runs on two OSes are two families.
     pub family: String,
     /// `RunInfo::start_method`.
     pub start_method: String,
+    /// The OS of `RunInfo::os` (`linux` of `linux-x86_64`): the platform
+    /// the implementation ran on and was judged by.
+    pub os: String,
     /// Why the whole implementation was skipped: every cell is then skip.
     pub skip_reason: Option<String>,
     /// False when the run was interrupted and the counts are partial.
@@ -150,14 +156,16 @@ impl Cell {
     }
 }
 
-/// The runs in column order: grouped by family (in natural order, so
-/// `cpython3.9` comes before `cpython3.10`), then by start method (fork,
-/// forkserver, spawn, then any other by name), then by implementation name.
+/// The runs in column order: grouped by OS, then by family (in natural
+/// order, so `cpython3.9` comes before `cpython3.10`), then by start method
+/// (fork, forkserver, spawn, then any other by name), then by
+/// implementation name.
 pub(crate) fn sorted_runs(runs: &[RunReport]) -> Vec<&RunReport> {
     let mut sorted: Vec<&RunReport> = runs.iter().collect();
     sorted.sort_by_cached_key(|r| {
         let i = &r.run_info;
         (
+            os_of(&i.os).to_string(),
             natural_key(&family(&i.implementation, &i.start_method)),
             method_rank(&i.start_method),
             i.start_method.clone(),
@@ -181,6 +189,11 @@ pub fn family(implementation: &str, start_method: &str) -> String {
         }
         _ => implementation.to_string(),
     }
+}
+
+/// The OS of a run report's `os` (`<os>-<machine>`).
+pub fn os_of(os: &str) -> &str {
+    os.split('-').next().unwrap_or(os)
 }
 
 fn method_rank(m: &str) -> u8 {
@@ -322,12 +335,22 @@ impl Matrix {
                 }
             })
             .collect();
+        let several_os = runs
+            .iter()
+            .map(|r| os_of(&r.run_info.os))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            > 1;
         let columns = runs
             .iter()
             .map(|r| Column {
                 implementation: r.run_info.implementation.clone(),
-                family: family(&r.run_info.implementation, &r.run_info.start_method),
+                family: match family(&r.run_info.implementation, &r.run_info.start_method) {
+                    f if several_os => format!("{f} on {}", os_of(&r.run_info.os)),
+                    f => f,
+                },
                 start_method: r.run_info.start_method.clone(),
+                os: os_of(&r.run_info.os).to_string(),
                 skip_reason: r.run_info.skip_reason.clone(),
                 complete: r.run_info.complete,
             })

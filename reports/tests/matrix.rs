@@ -101,3 +101,37 @@ fn a_skipped_run_is_skip_everywhere() {
         .iter()
         .all(|r| r.cells[2].headline == Headline::Skip));
 }
+
+/// Runs of several OSes: an implementation is judged by its platform's
+/// outcomes, so its runs on two OSes are two families, grouped by OS.
+#[test]
+fn columns_of_several_oses_are_grouped_by_os() {
+    let on = |name: &str, method: &str, os: &str| {
+        let mut i = info(name);
+        i.start_method = method.to_string();
+        i.os = os.to_string();
+        run(i, vec![result("case/0", &["a.b"], Status::Pass)])
+    };
+    let runs = [
+        on("cpython-spawn", "spawn", "windows-x86_64"),
+        on("cpython-fork", "fork", "linux-x86_64"),
+        on("cpython-spawn", "spawn", "linux-x86_64"),
+    ];
+    let m = Matrix::new(&[clause("a.b", Level::Must, "q")], &runs);
+    let columns: Vec<(&str, &str, &str)> = m
+        .columns()
+        .iter()
+        .map(|c| (c.family.as_str(), c.start_method.as_str(), c.os.as_str()))
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("cpython on linux", "fork", "linux"),
+            ("cpython on linux", "spawn", "linux"),
+            ("cpython on windows", "spawn", "windows"),
+        ]
+    );
+    // One OS: the family is the implementation's alone.
+    let m = Matrix::new(&[clause("a.b", Level::Must, "q")], &runs[1..]);
+    assert!(m.columns().iter().all(|c| c.family == "cpython"));
+}

@@ -9,15 +9,22 @@
 //! held to instead. [`Platform::exit_code`] is the hook for outcomes: the
 //! exit code a platform reports for a child ended by a given signal.
 //!
-//! Kept apart from the model on purpose: the model stays OS-free (its
-//! outcomes are the Unix ones, where every start method exists), and a
-//! runner on another platform maps them through this module.
+//! The model takes the platform as a parameter of the run
+//! ([`World::on`](crate::model::World::on), Unix by default): a signal's
+//! exit code goes through [`Platform::exit_code`], and on Windows
+//! `terminate()` cannot be ignored (it is `TerminateProcess`). The checker
+//! gives the world the platform the adapter says it runs on (its hello's
+//! `platform`, [`Platform::from_hello`]), so an implementation is judged by
+//! its platform's outcomes.
+
+use crate::vocab::{SelfSignal, Target};
 
 /// An operating system family procspec knows the outcomes of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum Platform {
-    /// Linux.
+    /// Linux (the default: the model's outcomes are the Unix ones).
+    #[default]
     Linux,
     /// macOS.
     MacOs,
@@ -43,6 +50,56 @@ impl Platform {
             "windows" => Platform::Windows,
             _ => return None,
         })
+    }
+
+    /// From a hello's `platform` (`<os>-<machine>`): Rust's OS names
+    /// (`linux`, `macos`, `windows`, `freebsd`) and Python's
+    /// `sys.platform` (`linux`, `darwin`, `win32`, `cygwin`, `freebsd14`).
+    /// `None` for an OS procspec knows no outcomes of.
+    pub fn from_hello(platform: &str) -> Option<Platform> {
+        let os = platform.split('-').next().unwrap_or("");
+        Some(match os {
+            "darwin" | "macos" => Platform::MacOs,
+            "win32" | "windows" | "cygwin" => Platform::Windows,
+            _ if ["freebsd", "openbsd", "netbsd", "dragonfly"]
+                .iter()
+                .any(|b| os.starts_with(b)) =>
+            {
+                Platform::Bsd
+            }
+            _ => return Platform::from_os(os),
+        })
+    }
+
+    /// The exit code `target` ends with by itself there (`None` for the
+    /// blocking targets): [`Target::exit_code`], except for a target that
+    /// signals itself, whose code is the platform's
+    /// ([`Platform::self_signal_exit_code`]).
+    pub fn target_exit_code(self, target: &Target) -> Option<i32> {
+        match target {
+            Target::SelfSignal { signal } => Some(self.self_signal_exit_code(*signal)),
+            t => t.exit_code(),
+        }
+    }
+
+    /// The exit code of a child that sends itself `signal`: `-number` on
+    /// Unix, where SIGUSR1 is 10 on Linux and 30 on macOS and the BSDs
+    /// (`<sys/signal.h>`). On Windows `abort()` ends the process with the C
+    /// runtime's code 3, and there is no SIGUSR1 (Python's `signal` module
+    /// has no `SIGUSR1` there, so such a target raises: exit code 1).
+    pub fn self_signal_exit_code(self, signal: SelfSignal) -> i32 {
+        match (self, signal) {
+            (Platform::Windows, SelfSignal::Abort) => 3,
+            (Platform::Windows, SelfSignal::Usr1) => 1,
+            (Platform::MacOs | Platform::Bsd, SelfSignal::Usr1) => -30,
+            (_, s) => -s.number(),
+        }
+    }
+
+    /// Whether a SIGTERM can be ignored there: not on Windows, where
+    /// `terminate()` is `TerminateProcess`.
+    pub fn sigterm_can_be_ignored(self) -> bool {
+        self != Platform::Windows
     }
 
     /// The start methods CPython offers there.

@@ -137,6 +137,7 @@ impl<L: Lifecycle> Host<L> {
                 capabilities,
                 protocol_version: 0,
                 class_name: "Process".into(),
+                platform: procspec_protocol::platform(),
             },
             worker: None,
             parents: BTreeMap::new(),

@@ -433,8 +433,8 @@ fn on_handle(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, op: &Op) -> Result<
         Op::Await {
             until, timeout_ms, ..
         } => await_end(t, p, h, own, life, *until, *timeout_ms)?,
-        Op::Terminate { .. } => signal(t, p, h, own, life, -15),
-        Op::Kill { .. } => signal(t, p, h, own, life, -9),
+        Op::Terminate { .. } => signal(t, p, h, own, life, SIGTERM),
+        Op::Kill { .. } => signal(t, p, h, own, life, SIGKILL),
         Op::Close { .. } => close(t, at, p, h, own, life),
         Op::Release { .. } => release(t, p, h, own, life)?,
         other => return Err(Invalid(format!("{} takes no process object", other.name()))),
@@ -502,7 +502,7 @@ fn start(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool) {
             h.started = true;
             h.state_why = Why::by("start.runs-run");
         }
-        let life = match (&h.target, h.target.exit_code()) {
+        let life = match (&h.target, w.platform.target_exit_code(&h.target)) {
             (_, Some(code)) => exiting(code),
             (Target::IgnoreSigterm, None) => Life::Ignoring,
             (Target::Agent, None) => Life::Serving,
@@ -826,12 +826,20 @@ fn await_end(
     Ok(())
 }
 
-/// The effect of a signal (`-15` SIGTERM, `-9` SIGKILL) on a process;
-/// `why` is the clause that sends it.
-fn deliver(w: &World, p: &Ref, code: i32, why: &'static str) -> World {
+/// `terminate()`'s signal.
+const SIGTERM: i32 = 15;
+/// `kill()`'s signal.
+const SIGKILL: i32 = 9;
+
+/// The effect of a signal (`SIGTERM`, `SIGKILL`) on a process; `why` is
+/// the clause that sends it. The exit code it leaves is the platform's
+/// (`-signal` on Unix, `-15` for both on Windows, where a SIGTERM cannot be
+/// ignored either: both are `TerminateProcess`).
+fn deliver(w: &World, p: &Ref, sig: i32, why: &'static str) -> World {
+    let code = w.platform.exit_code(sig);
     let mut next = w.clone();
     if let Some(x) = next.procs.get_mut(p) {
-        let ignored = code == -15 && x.ignores_sigterm;
+        let ignored = sig == SIGTERM && x.ignores_sigterm && w.platform.sigterm_can_be_ignored();
         // An ignored SIGTERM leaves a running process running because the
         // signal was SIGTERM: that it still runs is owed to `why` too.
         if !matches!(x.life, Life::Exited(_)) && (!ignored || x.life.is_running()) {
@@ -853,9 +861,9 @@ fn deliver(w: &World, p: &Ref, code: i32, why: &'static str) -> World {
     next
 }
 
-fn signal(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>, code: i32) {
+fn signal(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>, sig: i32) {
     let w = t.world;
-    let (clause, before, after, parent_only) = if code == -15 {
+    let (clause, before, after, parent_only) = if sig == SIGTERM {
         (
             "terminate.sigterm",
             "terminate.before-start",
@@ -880,12 +888,12 @@ fn signal(t: &mut Builder, p: &Ref, h: &Handle, own: bool, life: Option<Life>, c
     if !own {
         // CPython really signals from a non-parent; others refuse.
         t.err(ErrorKind::NotParent, parent_only);
-        t.ok_then(Value::None, parent_only, deliver(w, p, code, clause));
+        t.ok_then(Value::None, parent_only, deliver(w, p, sig, clause));
         return;
     }
     match life {
         Some(Life::Exited(_)) => t.ok(Value::None, after),
-        _ => t.ok_then(Value::None, clause, deliver(w, p, code, clause)),
+        _ => t.ok_then(Value::None, clause, deliver(w, p, sig, clause)),
     }
 }
 
@@ -1071,7 +1079,7 @@ fn settle(mut w: World) -> World {
                 let running = w.procs.get(q).is_some_and(|x| x.life.is_running());
                 if daemon && running {
                     let before = w.procs[q].life.clone();
-                    w = deliver(&w, q, -15, "daemon.terminated-at-exit");
+                    w = deliver(&w, q, SIGTERM, "daemon.terminated-at-exit");
                     changed |= w.procs[q].life != before;
                 }
                 let life = w.procs.get(q).map(|x| &x.life);

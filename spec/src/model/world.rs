@@ -1,6 +1,7 @@
 //! The model's state: process objects (handles) and the OS processes they
 //! started.
 
+use crate::platform::Platform;
 use crate::vocab::{Ref, Target};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -165,6 +166,9 @@ pub struct World {
     /// (CPython: `type(self).__name__ + '-' + identity`); empty means
     /// `Process`.
     pub class_name: String,
+    /// Where the implementation runs: signals' exit codes and whether a
+    /// SIGTERM can be ignored depend on it (`spec/src/platform.rs`).
+    pub platform: Platform,
 }
 
 impl World {
@@ -180,6 +184,12 @@ impl World {
     /// `<class_name>-N`).
     pub fn of_class(mut self, class_name: &str) -> World {
         self.class_name = class_name.to_string();
+        self
+    }
+
+    /// The same run, on `platform` (default: Linux, the Unix outcomes).
+    pub fn on(mut self, platform: Platform) -> World {
+        self.platform = platform;
         self
     }
 
