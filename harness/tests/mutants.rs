@@ -572,6 +572,54 @@ fn catalogue() -> Vec<Rule> {
         },
         Rule {
             run_first: false,
+            // The shortest witness: an agent, its child, the agent's
+            // terminate(), the count (cases/terminate/orphans-descendants).
+            max_ops: 7,
+            ..r(
+                "terminate-kills-the-group",
+                "terminate.orphans",
+                "terminate() ends the child's own children too (as a signal to its process group would)",
+                {
+                    fn lie(
+                        inner: &mut ReferenceAdapter,
+                        memo: &mut Memo,
+                        step: &Step,
+                        _: Observed,
+                    ) -> Result<Observed, AdapterFailure> {
+                        if let Op::Terminate { p } = &step.op {
+                            terminate_children_first(inner, memo, p, false);
+                        }
+                        inner.apply(step)
+                    }
+                    lie
+                },
+            )
+        },
+        Rule {
+            run_first: false,
+            max_ops: 7,
+            ..r(
+                "terminate-runs-exit-handlers",
+                "terminate.no-exit-handlers",
+                "terminate() lets the child run its exit handler: its daemonic children are terminated",
+                {
+                    fn lie(
+                        inner: &mut ReferenceAdapter,
+                        memo: &mut Memo,
+                        step: &Step,
+                        _: Observed,
+                    ) -> Result<Observed, AdapterFailure> {
+                        if let Op::Terminate { p } = &step.op {
+                            terminate_children_first(inner, memo, p, true);
+                        }
+                        inner.apply(step)
+                    }
+                    lie
+                },
+            )
+        },
+        Rule {
+            run_first: false,
             ..r(
                 "kill-sends-sigterm",
                 "kill.sigkill",
@@ -913,6 +961,40 @@ fn catalogue() -> Vec<Rule> {
             )
         },
     ]
+}
+
+/// Before `p` is terminated, terminate the children `p` created (only its
+/// daemonic ones when `only_daemonic`: what `p`'s exit handler would do),
+/// at `p`. A child not started, or already ended, answers with an error or
+/// nothing, which is ignored.
+fn terminate_children_first(
+    inner: &mut ReferenceAdapter,
+    memo: &Memo,
+    p: &Ref,
+    only_daemonic: bool,
+) {
+    let children: Vec<Ref> = memo
+        .created
+        .iter()
+        .filter(|(_, c)| c.at == *p)
+        .map(|(q, _)| q.clone())
+        .collect();
+    for q in children {
+        let at = |op| Step { at: p.clone(), op };
+        if only_daemonic {
+            let daemonic = inner.apply(&at(Op::Daemon { p: q.clone() }));
+            if !matches!(
+                daemonic,
+                Ok(Observed {
+                    outcome: Outcome::Ok(Value::Bool(true)),
+                    ..
+                })
+            ) {
+                continue;
+            }
+        }
+        let _ = inner.apply(&at(Op::Terminate { p: q }));
+    }
 }
 
 struct Mutant<'r> {

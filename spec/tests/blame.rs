@@ -202,3 +202,28 @@ fn a_join_that_returns_a_value_breaks_returns_none() {
     let alive = at("main", Op::IsAlive { p: r("p1") });
     assert_eq!(value_rule(&alive, &Outcome::Ok(Value::Bool(true))), None);
 }
+
+/// A child that outlives its signalled creator: a daemonic one lives on
+/// because the signal ran no exit handler (terminate.no-exit-handlers, at
+/// the signal's step); a non-daemonic one is the observer's own rule
+/// (terminate.orphans).
+#[test]
+fn an_orphan_is_blamed_on_the_missing_exit_handler_when_it_is_daemonic() {
+    for (daemon, expected) in [
+        (Some(true), Some(("terminate.no-exit-handlers", Some(4)))),
+        (None, None),
+    ] {
+        let w = run(&[
+            (at("main", create("p1", Target::Agent, None)), None),
+            (at("main", Op::Start { p: r("p1") }), None),
+            (at("p1", create("p2", Target::Block, daemon)), None),
+            (at("p1", Op::Start { p: r("p2") }), None),
+            (at("main", Op::Terminate { p: r("p1") }), None),
+        ]);
+        assert_eq!(
+            why(&w, at("main", Op::Orphans)),
+            expected,
+            "daemon {daemon:?}"
+        );
+    }
+}

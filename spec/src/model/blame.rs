@@ -20,9 +20,24 @@ pub fn blame(world: &World, step: &Step) -> Option<Why> {
         // Whether a process outlived its creator was decided by what ended
         // it (a daemonic child terminated at its creator's exit, a
         // signal), if anything did.
-        return orphan_candidates(world)
+        if let Some(ended) = orphan_candidates(world)
             .map(|x| x.life_why)
-            .find(|w| ENDERS.contains(&w.clause));
+            .find(|w| ENDERS.contains(&w.clause))
+        {
+            return Some(ended);
+        }
+        // A daemonic child still running after its creator was signalled
+        // lives on because the signal ran no exit handler (which would have
+        // terminated it): the rule of that signal's step.
+        return orphan_candidates(world).find_map(|x| {
+            let creator = world.procs.get(&x.parent)?;
+            let signalled =
+                ["terminate.sigterm", "kill.sigkill"].contains(&creator.life_why.clause);
+            (x.daemon && x.life.is_running() && signalled).then_some(Why {
+                clause: "terminate.no-exit-handlers",
+                step: creator.life_why.step,
+            })
+        });
     }
     let at = &step.at;
     let me = world.procs.get(at).filter(|_| !at.is_main());
@@ -66,10 +81,7 @@ const ENDERS: &[&str] = &[
 
 /// Processes whose creator has died or is dying: what `orphans` counts.
 fn orphan_candidates(world: &World) -> impl Iterator<Item = &super::world::Proc> {
-    world
-        .procs
-        .values()
-        .filter(|x| !x.parent.is_main() && world.dead_or_dying(&x.parent).1)
+    super::os::orphan_candidates(world).filter_map(|r| world.procs.get(r))
 }
 
 /// Every fact `step` reads in `world` and the clause that established it:
