@@ -34,12 +34,8 @@ pub mod check;
 pub mod error;
 pub mod expectations;
 pub mod guard;
-// Unix only for now: child bodies talk over Unix sockets.
-#[cfg(unix)]
 pub mod lifecycle;
 pub mod machine;
-// Unix only for now: fork, descriptors passed by number, process groups.
-#[cfg(unix)]
 pub mod reference_adapter;
 #[cfg(unix)]
 pub mod remote;

@@ -1,7 +1,8 @@
 //! What a child of a [`Lifecycle`](super::Lifecycle) implementation runs:
-//! the vocabulary's targets as data, and the Unix-socket channels between a
-//! creator and its blocking and agent children (found by path, so a forked
-//! and a re-executed child reach them alike), with the messages on them.
+//! the vocabulary's targets as data, and the channels between a creator
+//! and its blocking and agent children (found by address, so a forked and
+//! a re-executed child reach them alike: Unix sockets, or TCP on loopback
+//! on Windows, `transport.rs`), with the messages on them.
 //! Plain data and the creator's side only: the child's side, running a
 //! body and serving as an agent, is `child.rs`, which needs the executor
 //! (and the executor needs this file).
@@ -9,11 +10,9 @@
 use crate::adapter::{NativeError, Observed};
 use procspec_spec::vocab::{Outcome, Ref, Step, Target};
 use serde::{Deserialize, Serialize};
+use super::transport::{self, Listener, Stream};
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How long a creator waits for a child to connect and report ready.
@@ -38,14 +37,15 @@ pub(super) enum Kind {
     Return,
     Raise,
     ExitWithMessage(String),
-    /// Connect to `socket`, report ready if asked, block until a byte.
+    /// Connect to `socket` (its address), report ready if asked, block
+    /// until a byte.
     Block {
-        socket: PathBuf,
+        socket: String,
         ignore_sigterm: bool,
     },
-    /// Connect to `socket` and serve ops as `me`.
+    /// Connect to `socket` (its address) and serve ops as `me`.
     Agent {
-        socket: PathBuf,
+        socket: String,
         me: Ref,
     },
 }
@@ -53,19 +53,19 @@ pub(super) enum Kind {
 /// The creator's end of a child's channel: a listening socket until the
 /// child connects, then the connection.
 pub struct Channel {
-    path: PathBuf,
+    address: String,
     /// The process that made it: only it removes the socket file (a
     /// forked child drops its inherited copy).
     owner: u32,
-    listener: Option<UnixListener>,
-    stream: Option<UnixStream>,
+    listener: Option<Listener>,
+    stream: Option<Stream>,
     buffer: Vec<u8>,
 }
 
 impl Drop for Channel {
     fn drop(&mut self) {
         if self.listener.is_some() && self.owner == std::process::id() {
-            let _ = std::fs::remove_file(&self.path);
+            transport::forget(&self.address);
         }
     }
 }
@@ -95,7 +95,7 @@ pub fn body_for(
         Target::SelfSignal { signal } => Kind::SelfSignal(signal.number()),
         Target::Block | Target::IgnoreSigterm | Target::Agent => {
             let ch = Channel::listen(dir)?;
-            let socket = ch.path.clone();
+            let socket = ch.address.clone();
             let kind = match target {
                 Target::Agent => Kind::Agent {
                     socket,
@@ -116,17 +116,10 @@ pub fn body_for(
 
 impl Channel {
     fn listen(dir: &Path) -> std::io::Result<Channel> {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let path = dir.join(format!(
-            "{}-{}.sock",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_file(&path);
-        let listener = UnixListener::bind(&path)?;
+        let (listener, address) = transport::listen(dir)?;
         listener.set_nonblocking(true)?;
         Ok(Channel {
-            path,
+            address,
             owner: std::process::id(),
             listener: Some(listener),
             stream: None,
@@ -148,7 +141,7 @@ impl Channel {
                     break;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if !crate::sys::wait_readable(l.as_fd(), deadline) {
+                    if !transport::readable(l, deadline) {
                         return Err("the child did not connect in time".into());
                     }
                 }
@@ -156,7 +149,7 @@ impl Channel {
                 Err(e) => return Err(format!("accept: {e}")),
             }
         }
-        let _ = std::fs::remove_file(&self.path);
+        transport::forget(&self.address);
         self.listener = None;
         if agent {
             match self.read_line(deadline)? {
@@ -166,8 +159,7 @@ impl Channel {
         } else {
             let s = self.stream.as_mut().expect("connected");
             let mut byte = [0u8; 1];
-            if !crate::sys::wait_readable(s.as_fd(), deadline)
-                || !matches!(s.read(&mut byte), Ok(1))
+            if !transport::readable(s, deadline) || !matches!(s.read(&mut byte), Ok(1))
             {
                 return Err("the child did not report ready".into());
             }
@@ -229,7 +221,7 @@ impl Channel {
                 return serde_json::from_slice(&line)
                     .map_err(|e| format!("agent sent {:?}: {e}", String::from_utf8_lossy(&line)));
             }
-            if !crate::sys::wait_readable(s.as_fd(), deadline) {
+            if !transport::readable(s, deadline) {
                 return Err("agent did not answer in time".into());
             }
             let mut chunk = [0u8; 4096];

@@ -6,11 +6,10 @@
 
 use super::body::{write_reply, Body, Kind, Reply, Request};
 use super::executor;
+use super::transport;
 use super::Lifecycle;
 use procspec_spec::vocab::Ref;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
-use std::path::Path;
 
 impl Body {
     /// Run the body in this (child) process, with this process's copy of
@@ -33,7 +32,7 @@ impl Body {
                 if ignore_sigterm {
                     crate::sys::ignore_sigterm();
                 }
-                let Ok(mut s) = UnixStream::connect(&socket) else {
+                let Ok(mut s) = transport::connect(&socket) else {
                     // The creator is gone: nobody can release this child.
                     crate::sys::block_forever();
                 };
@@ -50,10 +49,9 @@ impl Body {
 
 /// An agent: serve ops until told to exit, then return (the
 /// implementation's exit path runs); block forever if the creator is gone.
-fn serve<L: Lifecycle>(socket: &Path, me: Ref, lifecycle: L) {
-    let dir = socket.parent().unwrap_or(Path::new("/")).to_path_buf();
-    executor::become_agent(me, lifecycle, dir);
-    let Ok(stream) = UnixStream::connect(socket) else {
+fn serve<L: Lifecycle>(socket: &str, me: Ref, lifecycle: L) {
+    executor::become_agent(me, lifecycle, transport::dir_of(socket));
+    let Ok(stream) = transport::connect(socket) else {
         crate::sys::block_forever();
     };
     let Ok(mut reply) = stream.try_clone() else {

@@ -18,8 +18,8 @@
 //!   (serde): an implementation that forks runs it in a closure
 //!   (`move || body.run(me)`), one that re-executes its program passes it as
 //!   an argument to a registered entry point that calls [`Body::run`]. Its
-//!   channels are Unix sockets found by path, so nothing depends on which
-//!   descriptors a child inherits.
+//!   channels are found by address (Unix sockets; TCP on loopback on
+//!   Windows), so nothing depends on which descriptors a child inherits.
 //! - **routing**: ops at an agent travel down the tree of agents, each of
 //!   which runs the same executor over its own copy of the implementation.
 //! - **pid tracking and reset**: every pid started anywhere in the tree is
@@ -48,6 +48,7 @@ mod child;
 mod executor;
 mod host;
 pub mod reference;
+mod transport;
 
 pub use body::Body;
 pub use host::{Host, OP_DEADLINE};

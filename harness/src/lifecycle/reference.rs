@@ -150,7 +150,13 @@ impl Lifecycle for ReferenceLifecycle {
             .map_err(err)
     }
     fn sentinel(&mut self, p: &mut Process) -> Res<i64> {
-        p.sentinel().map(|s| s.as_raw_fd().into()).map_err(err)
+        let s = p.sentinel().map_err(err)?;
+        #[cfg(unix)]
+        let raw = i64::from(s.as_raw_fd());
+        // The process handle's value, as CPython's `p.sentinel` there.
+        #[cfg(windows)]
+        let raw = s.as_raw_handle() as usize as i64;
+        Ok(raw)
     }
     fn name(&mut self, p: &mut Process) -> Res<String> {
         p.name().map_err(err)

@@ -1,9 +1,13 @@
 //! Windows: the process tree from a Toolhelp snapshot, the handle count as
-//! the descriptor count, `TerminateProcess` as kill. Enough for the leak
-//! guard and the checker; no subreaper (orphans are not counted), no
-//! zombies (a process ends as a whole), no stop signals.
+//! the descriptor count, `TerminateProcess` as kill, `WSAPoll` for the
+//! deadline-bounded waits of the lifecycle host's loopback channels, and
+//! what a child body needs (the C runtime's `abort` and `_exit`). No
+//! subreaper (orphans are not counted), no zombies (a process ends as a
+//! whole), no stop signals.
 
+use std::time::Instant;
 use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::Networking::WinSock::{WSAPoll, POLLRDNORM, SOCKET, WSAPOLLFD};
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Process32FirstW, Process32NextW, PROCESSENTRY32W, TH32CS_SNAPPROCESS,
 };
@@ -125,3 +129,63 @@ pub fn wait_ended(pid: u32, deadline: std::time::Instant) {
 
 /// No subreaper on Windows.
 pub const HAS_SUBREAPER: bool = false;
+
+/// Wait until `socket` is readable (data, a pending connection, or the
+/// peer gone) or `deadline` passes: `WSAPoll` in slices below `i32::MAX`
+/// ms. Returns false on timeout (or when the socket cannot be polled).
+pub fn wait_readable(socket: std::os::windows::io::BorrowedSocket<'_>, deadline: Instant) -> bool {
+    use std::os::windows::io::AsRawSocket;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX);
+        let mut fd = WSAPOLLFD {
+            fd: socket.as_raw_socket() as SOCKET,
+            events: POLLRDNORM,
+            revents: 0,
+        };
+        // SAFETY: `fd` is one valid WSAPOLLFD for a live socket (borrowed
+        // for the call); Winsock is initialised, since std made the socket.
+        let n = unsafe { WSAPoll(&mut fd, 1, ms) };
+        if n > 0 {
+            return true;
+        }
+        if n < 0 || ms == 0 {
+            return false;
+        }
+        // n == 0: that slice passed; the loop ends once no time is left.
+    }
+}
+
+/// Nothing to install: `terminate()` on Windows is `TerminateProcess`,
+/// which no process can ignore (the model knows: on Windows a SIGTERM
+/// cannot be ignored).
+pub fn ignore_sigterm() {}
+
+/// `SIGABRT` as the model numbers it (Linux's).
+const SIGABRT: i32 = 6;
+
+/// End this process as a target that sends itself `signal` does on
+/// Windows: `abort()` is the C runtime's (exit code 3); any other signal
+/// does not exist there (Python has no `signal.SIGUSR1`), so the target
+/// raises: this panics, which a child reports as exit code 1.
+pub fn raise_default(signal: i32) -> ! {
+    if signal == SIGABRT {
+        // SAFETY: the C runtime's abort ends the process; it never returns.
+        unsafe { libc::abort() }
+    }
+    panic!("procspec: there is no signal {signal} on Windows: the target raises")
+}
+
+/// Leave at once, no exit handler (the C runtime's `_exit`).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit ends the process and never returns.
+    unsafe { libc::_exit(code) }
+}
+
+/// Block until the process is terminated: for a child whose creator is
+/// gone and that therefore can never be released. Never returns.
+pub fn block_forever() -> ! {
+    loop {
+        std::thread::park();
+    }
+}
