@@ -5,8 +5,10 @@
 #   2. cargo clippy --workspace --all-targets for Windows (x86_64-pc-windows-gnu);
 #   3. the portable POSIX backend forced on Linux (the code macOS and the BSDs
 #      run): the reference's own tests, its conformance suite and CPython's;
-#   4. the reference's Windows tests (spawn, handles, TerminateProcess) run
-#      under Wine, with the ProcessPrng shim of ci/wine/.
+#   4. under Wine, with the ProcessPrng shim of ci/wine/: the reference's
+#      Windows tests (spawn, handles, TerminateProcess), then its spawn
+#      conformance suite (harness/tests/reference.rs: conformance_suite!
+#      through the lifecycle host, judged by Windows' outcomes).
 # Installs its own tools: rustup targets, mingw-w64, wine64. A failed install
 # skips the steps that need it, saying so; every step prints its duration.
 set -uo pipefail
@@ -63,6 +65,9 @@ if [ $have_targets = 1 ] && [ $have_mingw = 1 ] && [ $have_wine = 1 ]; then
     step "Windows under Wine: reference tests" env \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/ci/wine/runner" \
         cargo test -p procspec-reference --target x86_64-pc-windows-gnu --test reference
+    step "Windows under Wine: reference spawn conformance" env \
+        CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/ci/wine/runner" \
+        cargo test -p procspec-harness --target x86_64-pc-windows-gnu --test reference
 else
     skip "Windows under Wine" "needs the Windows target, mingw-w64 and wine64"
 fi

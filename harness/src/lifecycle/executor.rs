@@ -234,16 +234,12 @@ fn local<L: Lifecycle>(step: &Step) -> Observed {
                     });
                     Some(Ok(Value::None))
                 }
-                Op::SentinelOpen { .. } => {
-                    if cfg!(not(unix)) {
-                        return unsupported("descriptors: a sentinel handle's identity is not recorded on Windows");
-                    }
-                    with::<L, _>(|x| {
-                        let recorded = x.entries.get(p).and_then(|e| e.sentinel);
-                        let open = recorded.is_some_and(|(fd, id)| identity(fd) == Some(id));
-                        Ok(Value::Bool(open))
-                    })
-                }
+                Op::SentinelOpen { .. } => with::<L, _>(|x| {
+                    let recorded = x.entries.get(p).and_then(|e| e.sentinel);
+                    let open =
+                        recorded.is_some_and(|(fd, id)| crate::sys::fd_identity(fd) == Some(id));
+                    Ok(Value::Bool(open))
+                }),
                 op => on_entry::<L, _>(p, |l, proc| on_process(l, proc, op)),
             },
             None => return unsupported("op without subject"),
@@ -324,7 +320,7 @@ fn start<L: Lifecycle>(p: &Ref) -> Observed {
         let pid = l.pid(proc).ok().flatten();
         let sentinel = l.sentinel(proc).ok().and_then(|fd| {
             let fd = i32::try_from(fd).ok()?;
-            identity(fd).map(|id| (fd, id))
+            crate::sys::fd_identity(fd).map(|id| (fd, id))
         });
         Ok((pid, sentinel))
     });
@@ -363,19 +359,6 @@ fn start<L: Lifecycle>(p: &Ref) -> Observed {
             elapsed: None,
         },
     }
-}
-
-/// What the descriptor `fd` is now (Unix).
-#[cfg(unix)]
-fn identity(fd: i32) -> Option<(u64, u64)> {
-    crate::sys::fd_identity(fd)
-}
-
-/// Windows sentinels are handles, whose identity is not recorded: the
-/// host offers no `descriptors` there.
-#[cfg(not(unix))]
-fn identity(_fd: i32) -> Option<(u64, u64)> {
-    None
 }
 
 fn on_self<L: Lifecycle>(l: &mut L, op: &Op) -> Res<Value> {

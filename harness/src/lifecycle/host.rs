@@ -112,9 +112,8 @@ impl<L: Lifecycle> Host<L> {
         } else {
             capabilities.retain(|c| *c != Capability::Orphans);
         }
-        // The host records each sentinel's descriptor at start() (Unix: a
-        // Windows sentinel is a handle, whose identity it does not record).
-        if cfg!(unix) && capabilities.contains(&Capability::Sentinel) {
+        // The host records each sentinel's descriptor at start().
+        if capabilities.contains(&Capability::Sentinel) {
             supplied.push(Capability::Descriptors);
         }
         for c in supplied {

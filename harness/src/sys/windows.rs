@@ -1,19 +1,20 @@
 //! Windows: the process tree from a Toolhelp snapshot, the handle count as
-//! the descriptor count, `TerminateProcess` as kill, `WSAPoll` for the
+//! the descriptor count, a process handle's identity (pid and creation
+//! time) as a descriptor's, `TerminateProcess` as kill, `WSAPoll` for the
 //! deadline-bounded waits of the lifecycle host's loopback channels, and
 //! what a child body needs (the C runtime's `abort` and `_exit`). No
 //! subreaper (orphans are not counted), no zombies (a process ends as a
 //! whole), no stop signals.
 
 use std::time::Instant;
-use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::Foundation::{CloseHandle, FILETIME, HANDLE, INVALID_HANDLE_VALUE};
 use windows_sys::Win32::Networking::WinSock::{WSAPoll, POLLRDNORM, SOCKET, WSAPOLLFD};
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Process32FirstW, Process32NextW, PROCESSENTRY32W, TH32CS_SNAPPROCESS,
 };
 use windows_sys::Win32::System::Threading::{
-    GetCurrentProcess, GetProcessHandleCount, OpenProcess, TerminateProcess, WaitForSingleObject,
-    PROCESS_TERMINATE,
+    GetCurrentProcess, GetProcessHandleCount, GetProcessId, GetProcessTimes, OpenProcess,
+    TerminateProcess, WaitForSingleObject, PROCESS_TERMINATE,
 };
 
 /// The standard access right to wait on an object.
@@ -188,4 +189,32 @@ pub fn block_forever() -> ! {
     loop {
         std::thread::park();
     }
+}
+
+/// What the handle `handle` (a sentinel's value, as the lifecycle host
+/// records it) is now, when it is a process handle: that process's pid and
+/// creation time, which no other process has. `None` when the value is no
+/// longer a handle to a process (closed, or reused for something else).
+/// The counterpart of Unix's `fd_identity` (device and inode), so that
+/// `sentinel-open` tells whether `close()` freed the handle.
+pub fn fd_identity(handle: i32) -> Option<(u64, u64)> {
+    let h = handle as isize as HANDLE;
+    // SAFETY: GetProcessId takes a handle value and fails (0) on one that
+    // is not an open process handle; it reads nothing else.
+    let pid = unsafe { GetProcessId(h) };
+    if pid == 0 {
+        return None;
+    }
+    let zero = FILETIME {
+        dwLowDateTime: 0,
+        dwHighDateTime: 0,
+    };
+    let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
+    // SAFETY: `h` was a process handle just above (if it has been closed
+    // since, the call fails); the four out-pointers are valid FILETIMEs.
+    if unsafe { GetProcessTimes(h, &mut created, &mut exited, &mut kernel, &mut user) } == 0 {
+        return None;
+    }
+    let created = (u64::from(created.dwHighDateTime) << 32) | u64::from(created.dwLowDateTime);
+    Some((u64::from(pid), created))
 }
