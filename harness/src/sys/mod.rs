@@ -6,11 +6,11 @@
 //! `unix/` serves Linux (`unix/linux.rs`: `/proc`, subreaper, pidfd) and
 //! macOS and the BSDs (`unix/portable.rs`, which Linux runs too with the
 //! `force-portable` feature). `windows.rs` has the process tree
-//! (Toolhelp), the handle count and `TerminateProcess`: enough for the leak
-//! guard, the checker, cases, the state machine and `conformance_suite!`
-//! with an adapter of one's own. What needs fork, pipes passed by number
-//! or process groups (the in-process reference adapter, remote adapters,
-//! the watchdog) is Unix only for now.
+//! (Toolhelp), the handle count, `TerminateProcess`, `WSAPoll` and what
+//! child bodies need: enough for the leak guard, the checker, cases, the
+//! state machine and `conformance_suite!` through the lifecycle host.
+//! What needs process groups (remote adapters, the watchdog) is Unix only
+//! for now.
 
 #[cfg(unix)]
 mod unix;
