@@ -7,10 +7,10 @@
 //! body and serving as an agent, is `child.rs`, which needs the executor
 //! (and the executor needs this file).
 
+use super::transport::{self, Listener, Stream};
 use crate::adapter::{NativeError, Observed};
 use procspec_spec::vocab::{Outcome, Ref, Step, Target};
 use serde::{Deserialize, Serialize};
-use super::transport::{self, Listener, Stream};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -159,8 +159,7 @@ impl Channel {
         } else {
             let s = self.stream.as_mut().expect("connected");
             let mut byte = [0u8; 1];
-            if !transport::readable(s, deadline) || !matches!(s.read(&mut byte), Ok(1))
-            {
+            if !transport::readable(s, deadline) || !matches!(s.read(&mut byte), Ok(1)) {
                 return Err("the child did not report ready".into());
             }
             Ok(())
