@@ -28,7 +28,7 @@ mod process;
 mod tail;
 
 pub use command::RemoteCommand;
-pub use process::MAX_LINE;
+pub use process::{lead_own_group, MAX_LINE};
 pub use procspec_protocol::{Hello, PROTOCOL};
 pub use tail::STDERR_KEEP;
 

@@ -15,11 +15,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use procspec_harness::cases::LoadedCase;
 use procspec_harness::expectations::Expectations;
 use procspec_harness::remote::{RemoteAdapter, RemoteCommand, PROTOCOL};
-use procspec_harness::run::{run_implementation, Progress, RunOptions};
 use procspec_harness::units::{Selection, Unit};
 use procspec_harness::{Adapter, AdapterFailure};
 use procspec_reference::StartMethod;
 use procspec_runner::impls::{Launch, Resolved};
+use procspec_runner::run::{run_implementation, Progress, RunOptions};
 use procspec_spec::results::{LeakCounts, RunInfo, RunReport};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -561,7 +561,7 @@ fn skipped(name: &str, start_method: &str, protocol: u32, seed: u64, reason: Str
             protocol_version: protocol,
             // An implementation not run because the run was interrupted is
             // part of an incomplete run.
-            complete: !procspec_harness::watchdog::stop_requested(),
+            complete: !procspec_runner::supervisor::stop_requested(),
             skip_reason: Some(reason),
         },
         results: Vec::new(),
