@@ -108,7 +108,7 @@ pub fn protocol_decoder(data: &[u8]) {
             caps.dedup();
             assert_eq!(caps.len(), h.capabilities.len(), "duplicate capabilities");
         }
-        Err(m) => message("hello", &m),
+        Err(e) => message("hello", e.message()),
     }
 
     // The ids the runner could be waiting for, and the one the line names

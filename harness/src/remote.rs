@@ -157,8 +157,9 @@ fn launch(
     match live.read_line(by) {
         Ok(line) => match wire::parse_hello(&line) {
             Ok(hello) => Ok((live, hello)),
-            Err(message) => {
+            Err(e) => {
                 let ended = live.stop(None);
+                let message = e.into_message();
                 Err((AdapterFailure::Crash { message }, Some(ended.stderr)))
             }
         },

@@ -241,7 +241,7 @@ fn check_line(data: &[u8]) {
             assert_ne!(h.pid, 0);
             assert!(!h.implementation.is_empty() && !h.start_method.is_empty());
         }
-        Err(m) => assert!(!m.is_empty()),
+        Err(e) => assert!(!e.message().is_empty()),
     }
     let mut ids = vec![0, 3, u64::MAX];
     ids.extend(field("id").and_then(Value::as_u64));

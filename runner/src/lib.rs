@@ -10,6 +10,8 @@
 //!   [`RunReport`](procspec_spec::results::RunReport), with progress.
 //! - [`watchdog`]: the process that kills every process group of the run
 //!   when the runner is SIGKILLed.
+//! - [`Error`]: why an implementation cannot run here (its message is the
+//!   skip reason).
 //! - [`supervisor`]: the runner's answers to the harness's hook
 //!   (`procspec_harness::supervisor`): process groups reported to the
 //!   watchdog, SIGINT/SIGTERM as a stop request, the watchdog not a leak.
@@ -20,6 +22,7 @@
 //! needs pidfds. Every syscall and `unsafe` of the crate is in its private
 //! `sys` module.
 
+pub mod error;
 #[cfg(unix)]
 pub mod impls;
 pub mod run;
@@ -30,3 +33,5 @@ pub mod supervisor;
 mod sys;
 #[cfg(unix)]
 pub mod watchdog;
+
+pub use error::{Error, ErrorKind};

@@ -196,7 +196,8 @@ fn parse_seed(s: &str) -> Result<u64, String> {
 enum Target {
     /// A tracked implementation that is present here.
     Present(Resolved),
-    /// A tracked implementation that is not: the reason.
+    /// A tracked implementation that is not: the reason (the skip reason
+    /// its report records: data, not an error).
     Absent(String),
     /// An ad-hoc adapter.
     Command(RemoteCommand),
@@ -467,7 +468,7 @@ fn plan(root: &Path, args: &RunArgs, known: &[String]) -> Result<Vec<Job>> {
         };
         let target = match spec.resolve(root) {
             Ok(r) => Target::Present(r),
-            Err(why) => Target::Absent(why),
+            Err(why) => Target::Absent(why.to_string()),
         };
         jobs.push(Job {
             name: Some(spec.name.clone()),
