@@ -88,9 +88,7 @@ pub fn stop_requested() -> bool {
 pub fn wait_and_forget(
     child: &mut std::process::Child,
 ) -> std::io::Result<std::process::ExitStatus> {
-    if let Ok(fd) = sys::pidfd_open(child.id()) {
-        sys::wait_readable_always(std::os::fd::AsFd::as_fd(&fd));
-    }
+    sys::wait_exited_unreaped(child.id());
     if let Some(w) = INSTALLED.get().and_then(|s| s.watchdog) {
         w.forget_group(child.id());
     }

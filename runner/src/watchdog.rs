@@ -5,7 +5,7 @@
 //! SIGKILL runs no code at all, so the cleanup must live in another
 //! process: the watchdog, forked first thing (while the runner has one
 //! thread), as the leader of a process group of its own, `W`. It waits on
-//! a pidfd of the runner and, when the runner has ended, SIGKILLs every
+//! a pidfd of the runner (or a life pipe, below) and, when the runner has ended, SIGKILLs every
 //! process group it was told about and then group `W`, itself included.
 //! The runner tells it too when a group is over, before reaping its leader
 //! (until then the id cannot be reused), so that the kill never reaches an
@@ -34,6 +34,14 @@
 //! the runner into its own process group would take it out of the
 //! terminal's foreground group, and Ctrl-C would no longer reach it; the
 //! subreaper alone does not help once the subreaper itself is dead.
+//!
+//! Without pidfds (macOS, the BSDs, Linux with `force-portable`) the
+//! runner's end is a *life pipe*: the runner holds its only write end
+//! (close-on-exec, so adapters never inherit it) and the watchdog the read
+//! end, which reaches end of file when the runner is gone. A child between
+//! fork and exec holds a copy too, until its exec or exit: end of file
+//! then comes only after the last such child has written its record and
+//! checked its parent, so the same argument holds.
 
 use crate::sys;
 use std::io::Read;
@@ -47,6 +55,9 @@ pub struct Watchdog {
     records: OwnedFd,
     pid: u32,
     runner: u32,
+    /// The write end of the life pipe, where there is no pidfd: held, never
+    /// written, closed only by the runner's end.
+    _life: Option<OwnedFd>,
 }
 
 /// Start the watchdog. Returns the runner's link to it, which lives as long
@@ -60,23 +71,32 @@ pub struct Watchdog {
 pub unsafe fn start() -> std::io::Result<&'static Watchdog> {
     let (r, w) = sys::pipe()?;
     let runner = std::process::id();
-    let pidfd = sys::pidfd_open(runner)?;
+    // What becomes readable when the runner has ended: a pidfd, else the
+    // read end of a life pipe (see the module docs).
+    let (runner_end, life) = match sys::pidfd_open(runner) {
+        Ok(pidfd) => (pidfd, None),
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            let (lr, lw) = sys::pipe()?;
+            (lr, Some(lw))
+        }
+        Err(e) => return Err(e),
+    };
     // SAFETY: the caller guarantees a single thread (this function's
     // contract).
     #[allow(unsafe_code)]
     let forked = unsafe { sys::fork_single_threaded() }?;
     match forked {
         None => {
-            drop(w);
-            watch(r, pidfd)
+            drop((w, life));
+            watch(r, runner_end)
         }
         Some(pid) => {
-            drop(r);
-            drop(pidfd);
+            drop((r, runner_end));
             Ok(Box::leak(Box::new(Watchdog {
                 records: w,
                 pid,
                 runner,
+                _life: life,
             })))
         }
     }
@@ -126,8 +146,9 @@ fn watch(records: OwnedFd, runner: OwnedFd) -> ! {
     let mut groups: Vec<u32> = Vec::new();
     let mut buffer: Vec<u8> = Vec::new();
     let far = || std::time::Instant::now() + std::time::Duration::from_secs(3600);
-    // The runner's end is watched by pidfd: the pipe would reach end of
-    // file only when every holder is gone, and forked children hold copies.
+    // The runner's end is watched by pidfd or the life pipe: the records
+    // pipe would reach end of file only when every holder is gone, and
+    // children (adapters between fork and exec) hold copies.
     let read_some = |buffer: &mut Vec<u8>| -> bool {
         let mut chunk = [0u8; 4096];
         match (&records).read(&mut chunk) {

@@ -5,8 +5,8 @@
 //! need, such as `pidfd_open`, are written once in each.)
 //!
 //! Linux has pidfds; elsewhere, and on Linux with the `force-portable`
-//! feature, [`pidfd_open`] is `Unsupported` and so the watchdog does not
-//! start (the CLI warns).
+//! feature, [`pidfd_open`] is `Unsupported` and the watchdog watches the
+//! runner through a life pipe instead (`watchdog.rs`).
 
 mod signals;
 
@@ -14,7 +14,7 @@ pub use signals::*;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::os::fd::{BorrowedFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Fork. `Ok(None)` in the child, `Ok(Some(pid))` in the parent.
 ///
@@ -164,9 +164,24 @@ pub fn wait_either(a: BorrowedFd<'_>, b: BorrowedFd<'_>, deadline: Instant) -> u
     }
 }
 
-/// Wait until `fd` is readable (a pidfd: the process exited), however long
-/// it takes.
-pub fn wait_readable_always(fd: BorrowedFd<'_>) {
-    let far = || Instant::now() + Duration::from_secs(3600);
-    while !wait_readable(fd, far()) {}
+/// Wait until our child `pid` has exited, without reaping it (`waitid`
+/// with `WNOWAIT`, POSIX): its id cannot be reused until the caller reaps
+/// it. `EINTR` is retried; another error (not our child) returns at once.
+pub fn wait_exited_unreaped(pid: u32) {
+    loop {
+        // SAFETY: `info` is a zeroed `siginfo_t` that waitid fills in; the
+        // call takes no other pointer.
+        let rc = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if rc == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return;
+        }
+    }
 }
