@@ -60,6 +60,8 @@ step "forced portable: reference tests" \
     cargo test -p procspec-reference --features force-portable --test reference
 step "forced portable: reference conformance + CPython" \
     cargo test -p procspec-harness --features force-portable --test reference --test cpython
+step "forced portable: a killed runner leaves nothing (the life-pipe watchdog)" \
+    cargo test -p procspec --features force-portable --test interrupt
 
 if [ $have_targets = 1 ] && [ $have_mingw = 1 ] && [ $have_wine = 1 ]; then
     step "Windows under Wine: reference tests" env \

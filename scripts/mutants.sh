@@ -6,21 +6,54 @@
 #
 #   scripts/mutants.sh [--crate NAME]... [--shard K/N] [--out DIR] [--summarise]
 #
-#   --crate NAME   procspec-spec and/or procspec-reference (default: both)
+#   --crate NAME   procspec-spec and/or procspec-reference (default: both);
+#                  with --summarise, only these crates' entries are rewritten
 #   --shard K/N    run shard K of N (cargo-mutants --shard); a crate's
 #                  outcomes then go to DIR/NAME-shard-K
 #   --out DIR      where cargo-mutants writes (default: target/mutants); a
 #                  directory NAME-retest* holds a re-run of some mutants
-#                  (cargo mutants --re ...) after new tests: its outcomes
-#                  replace the earlier ones of the same mutants
-#   --summarise    only summarise DIR's outcomes (every shard) into
+#                  (cargo mutants -p NAME --re ... -o DIR/NAME-retestN) after
+#                  new tests: see "Retests" below
+#   --summarise    only summarise DIR's outcomes into
 #                  reports/committed/mutation/cargo-mutants.json
 #   --timeout S    per-mutant test timeout (default 60)
 #
 # Each crate is tested by its own tests (cargo-mutants' default). Missed
-# mutants are triaged in mutants/triage.md: a line `- equivalent: NAME --
-# reason` (NAME as cargo-mutants prints it) counts the mutant as equivalent
-# in the score. The summary feeds `procspec report reports/committed`.
+# mutants are triaged in mutants/triage.md, NAME as cargo-mutants prints it
+# (`spec/src/case.rs:145:5: replace is_table_header -> bool with true`):
+#   - open: NAME (reason)           missed, not yet killed nor judged
+#   - equivalent: NAME -- reason    missed, but no test can tell it from the
+#                                   original: left out of the score
+#   - equivalent (uncounted): NAME -- reason
+#                                   the same, for a mutant that the run the
+#                                   committed figures come from did not test
+#                                   (new since); a full run counts it
+#   - killed: NAME ...              was missed, a retest caught it
+# The committed summary's `missed` of a crate is its open and (counted)
+# equivalent lines together; the summariser checks that.
+#
+# Summarising. The JSON keeps one entry per crate; a crate with no outcomes
+# in DIR (or not named by --crate) keeps its committed entry. A crate with
+# a run in DIR (NAME, NAME-shard-K) gets an entry counted from DIR alone:
+# each mutant once, with its latest outcome (retests after the run win).
+#
+# Retests. A crate present in DIR only through NAME-retest* directories
+# updates its committed entry instead: the first run's per-mutant outcomes
+# are gone, but the mutants it missed are the triage's open and equivalent
+# lines, counted in `missed`. Each listed mutant that the retest catches
+# moves from missed to caught (times out: to timeout; no longer builds: to
+# unviable), and the retest's wall time is added. Lines are matched to the
+# retest's mutants by name, else by file and mutation with the line:column
+# left out (code above them moves); when that leaves the match ambiguous
+# (the function has several mutants of that form), the retest's outcomes
+# least favourable to the score are taken. Then move each caught one in
+# triage.md from `- open:` to `- killed:`. Summarising the same DIR again
+# changes nothing, before that edit (the retest is seen as applied: the
+# committed missed is already lower by its moves) and after it (it moves
+# nothing then). Any other mismatch between the committed missed and the
+# triage is an error.
+#
+# The summary feeds `procspec report reports/committed`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 crates=() shard="" out="target/mutants" summarise_only=0 timeout=60
@@ -34,6 +67,7 @@ while [ $# -gt 0 ]; do
         *) echo "mutants.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
+named=("${crates[@]}")   # what --summarise rewrites: every crate in DIR when none named
 [ ${#crates[@]} -gt 0 ] || crates=(procspec-spec procspec-reference)
 
 if [ "$summarise_only" = 0 ]; then
@@ -48,13 +82,22 @@ if [ "$summarise_only" = 0 ]; then
     done
 fi
 
-python3 - "$out" <<'PY'
-import datetime, glob, json, os, re, sys
-out = sys.argv[1]
+python3 - "$out" "${named[@]}" <<'PY'
+import datetime, glob, json, os, re, subprocess, sys
+out, named = sys.argv[1], set(sys.argv[2:])
+SUMMARY = "reports/committed/mutation/cargo-mutants.json"
 triage = open("mutants/triage.md").read() if os.path.exists("mutants/triage.md") else ""
-equivalent = set(re.findall(r"^- equivalent: (.+?) -- ", triage, re.M))
+# A full run counts every equivalent line, those of mutants new since the
+# committed run included.
+equivalent = set(re.findall(r"^- equivalent(?: \(uncounted\))?: (.+?) -- ", triage, re.M))
+# The missed mutants the committed figures count, each with whether it is
+# judged equivalent: open lines (NAME (reason)) and equivalent ones (NAME).
+listed = [(m.group(1), False) for m in re.finditer(r"^- open: (.+)$", triage, re.M)] + \
+         [(m.group(1), True) for m in re.finditer(r"^- equivalent: (.+?) -- ", triage, re.M)]
 def t(s):
     return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")[:26] + "+00:00") if s else None
+def die(msg):
+    sys.exit(f"mutants.sh: {msg}")
 # A crate's outcomes may come from several directories (shards, and
 # retests of missed mutants after new tests: `NAME-retest*`): each mutant
 # counts once, with its latest outcome (a later directory wins).
@@ -65,35 +108,123 @@ for path in sorted(glob.glob(os.path.join(out, "*", "mutants.out", "outcomes.jso
                    key=lambda p: ("-retest" in p, p)):
     d = json.load(open(path))
     name = re.split(r"-shard-|-retest", os.path.basename(os.path.dirname(os.path.dirname(path))))[0]
-    c = crates.setdefault(name, {"outcomes": {}, "total": 0, "wall_seconds": 0})
+    if named and name not in named:
+        continue
+    c = crates.setdefault(name, {"outcomes": {}, "total": 0, "wall_seconds": 0, "run": False})
     for o in d["outcomes"]:
         m = o["scenario"].get("Mutant") if isinstance(o["scenario"], dict) else None
         if m and o["summary"] in rank:
             c["outcomes"][m["name"]] = rank[o["summary"]]
-    listed = os.path.join(os.path.dirname(path), "mutants.json")
+    listed_mutants = os.path.join(os.path.dirname(path), "mutants.json")
     if "-retest" not in path:
-        c["total"] += len(json.load(open(listed))) if os.path.exists(listed) else d["total_mutants"]
+        c["run"] = True
+        c["total"] += len(json.load(open(listed_mutants))) if os.path.exists(listed_mutants) else d["total_mutants"]
     start, end = t(d.get("start_time")), t(d.get("end_time"))
     end = end or datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
     if start:
         c["wall_seconds"] += int((end - start).total_seconds())
-for name, c in list(crates.items()):
-    outcomes = c.pop("outcomes")
-    counts = {k: sum(1 for v in outcomes.values() if v == k) for k in ("caught", "missed", "unviable", "timeout")}
-    equiv = sum(1 for n, v in outcomes.items() if v == "missed" and n in equivalent)
-    crates[name] = {"crate": name, **counts, "total": c["total"], "wall_seconds": c["wall_seconds"],
-                    "equivalent": equiv}
-summary = {"crates": [crates[k] for k in sorted(crates)]}
-os.makedirs("reports/committed/mutation", exist_ok=True)
-with open("reports/committed/mutation/cargo-mutants.json", "w") as f:
+
+def crate_dirs():
+    """Each workspace crate's directory, relative to the root, with a
+    trailing slash ('' for the root crate)."""
+    meta = json.loads(subprocess.run(["cargo", "metadata", "--no-deps", "--format-version", "1"],
+                                     check=True, capture_output=True, text=True).stdout)
+    dirs = {}
+    for p in meta["packages"]:
+        d = os.path.relpath(os.path.dirname(p["manifest_path"]), meta["workspace_root"])
+        dirs[p["name"]] = "" if d == "." else d + "/"
+    return dirs
+
+def owner(path, dirs):
+    """The crate whose directory holds `path` (the deepest one)."""
+    return max((n for n, d in dirs.items() if path.startswith(d)), key=lambda n: len(dirs[n]))
+
+POSITION = re.compile(r"^(\S+?):\d+:\d+: (.*)$", re.S)
+def without_position(name):
+    m = POSITION.match(name)
+    return (m.group(1), m.group(2)) if m else (None, name)
+
+# Least favourable to the score first: an ambiguous match takes these.
+WORST_FIRST = ["missed", "unviable", "timeout", "caught"]
+
+def retest_moves(name, c):
+    """What the retest's outcomes `c["outcomes"]` make of the triage's listed
+    (missed) mutants of crate `name`: [(text, equivalent?, outcome)]."""
+    dirs = crate_dirs()
+    mine = [(text, equiv) for text, equiv in listed if owner(text.split(":", 1)[0], dirs) == name]
+    pool = dict(c["outcomes"])
+    found, unmatched = [], []
+    # By name first: the text is NAME, or NAME then " (reason)".
+    for text, equiv in mine:
+        exact = next((n for n in pool if text == n or text.startswith(n + " (")), None)
+        if exact:
+            found.append((text, equiv, pool.pop(exact)))
+        else:
+            unmatched.append((text, equiv))
+    # Then by file and mutation, the lines having moved.
+    by_form = {}
+    for n, outcome in pool.items():
+        by_form.setdefault(without_position(n), []).append(outcome)
+    for outcomes in by_form.values():
+        outcomes.sort(key=WORST_FIRST.index)
+    for text, equiv in unmatched:
+        file, rest = without_position(text)
+        form = next((f for f, outcomes in by_form.items() if outcomes and f[0] == file
+                     and (rest == f[1] or rest.startswith(f[1] + " ("))), None)
+        found.append((text, equiv, by_form[form].pop(0) if form else "missed"))   # else not retested
+    return found
+
+committed = {}
+if os.path.exists(SUMMARY):
+    committed = {c["crate"]: c for c in json.load(open(SUMMARY))["crates"]}
+summary = dict(committed)
+for name, c in crates.items():
+    outcomes = c["outcomes"]
+    if c["run"]:
+        counts = {k: sum(1 for v in outcomes.values() if v == k) for k in ("caught", "missed", "unviable", "timeout")}
+        equiv = sum(1 for n, v in outcomes.items() if v == "missed" and n in equivalent)
+        summary[name] = {"crate": name, **counts, "total": c["total"], "wall_seconds": c["wall_seconds"],
+                         "equivalent": equiv}
+        continue
+    # Only retests: update the committed entry (see "Retests" above).
+    if name not in committed:
+        die(f"{name}: only retests in {out} and no committed entry to update: run the crate first")
+    e = dict(committed[name])
+    found = retest_moves(name, c)
+    moves = {k: sum(1 for _, _, o in found if o == k) for k in WORST_FIRST}
+    moved = len(found) - moves["missed"]
+    for text, equiv, outcome in found:
+        if outcome != "missed":
+            print(f"mutants.sh: {name}: {outcome} by the retest: {text}", file=sys.stderr)
+            if equiv:
+                print(f"mutants.sh: {name}: listed equivalent, yet {outcome}: drop its line",
+                      file=sys.stderr)
+    if e["missed"] == len(found):
+        if moved:
+            for k in ("caught", "timeout", "unviable"):
+                e[k] += moves[k]
+            e["missed"] -= moved
+            e["wall_seconds"] = e.get("wall_seconds", 0) + c["wall_seconds"]
+        e["equivalent"] = sum(1 for _, equiv, o in found if equiv and o == "missed")
+    elif e["missed"] == len(found) - moved:
+        print(f"mutants.sh: {name}: this retest is already in {SUMMARY}: kept; move the caught "
+              "mutants in mutants/triage.md from open: to killed:", file=sys.stderr)
+    else:
+        die(f"{name}: {SUMMARY} counts {e['missed']} missed but mutants/triage.md lists "
+            f"{len(found)} (open and equivalent): bring them in line first")
+    summary[name] = e
+summary = {"crates": [summary[k] for k in sorted(summary)]}
+os.makedirs(os.path.dirname(SUMMARY), exist_ok=True)
+with open(SUMMARY, "w") as f:
     json.dump(summary, f, indent=2)
     f.write("\n")
 for c in summary["crates"]:
     killed = c["caught"] + c["timeout"]
     judged = killed + c["missed"] - c["equivalent"]
     pct = f"{100 * killed / judged:.1f} %" if judged else "n/a"
+    kept = "" if c["crate"] in crates else "; kept: not in " + out
     print(f"{c['crate']}: {pct} caught ({c['caught']} caught, {c['missed']} missed, "
           f"{c['equivalent']} equivalent, {c['timeout']} timeout, {c['unviable']} unviable; "
           f"{c['caught'] + c['missed'] + c['timeout'] + c['unviable']} of {c['total']} tested; "
-          f"{c['wall_seconds']} s)")
+          f"{c['wall_seconds']} s{kept})")
 PY

@@ -72,13 +72,22 @@ fn main() -> ExitCode {
             // SAFETY: nothing has started a thread yet (clap parses on this
             // thread).
             #[allow(unsafe_code)]
-            let watchdog = unsafe { procspec_harness::watchdog::start() };
-            if let Err(e) = watchdog {
-                eprintln!("procspec: warning: no watchdog ({e}): a killed run may leave processes");
+            let watchdog = match unsafe { procspec_runner::watchdog::start() } {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    eprintln!(
+                        "procspec: warning: no watchdog ({e}): a killed run may leave processes"
+                    );
+                    None
+                }
+            };
+            // Stop handlers, and the harness's hook: adapters' groups known
+            // to the watchdog, SIGINT/SIGTERM a stop request.
+            if let Err(e) = procspec_runner::supervisor::install(watchdog) {
+                eprintln!("procspec: warning: {e}");
             }
-            procspec_harness::watchdog::install_stop_handlers();
             cmd::run::run(cli.root.as_deref(), a).map(|code| {
-                if procspec_harness::watchdog::stop_requested() {
+                if procspec_runner::supervisor::stop_requested() {
                     eprintln!("procspec: interrupted: the reports written are partial (marked incomplete)");
                     ExitCode::from(130)
                 } else {

@@ -11,6 +11,11 @@
 //! - SIGINT / SIGTERM: the runner stops promptly, writes its report marked
 //!   incomplete, exits non-zero, and leaves nothing.
 //!
+//! The adapters above clean up by themselves when the runner's end of
+//! their stdin closes; one test kills the runner while a hostile adapter
+//! (`fixtures/hostile/hang_after_five.py`) has stopped reading, so that
+//! only the watchdog can end it.
+//!
 //! With several implementations the runner runs them in worker processes
 //! (`--jobs 2`): killing the top-level runner must still leave nothing of
 //! the workers, their watchdogs or their trees.
@@ -278,4 +283,61 @@ fn sigkill_of_a_parallel_run_leaves_nothing() {
     for n in [1, 3, 6, 10, 17] {
         sigkill_leaves_nothing(&["reference-fork", "cpython-fork"], Some(n));
     }
+}
+
+/// An adapter that cleans up nothing itself: `hang_after_five.py` answers
+/// five requests and then blocks for good, no longer reading its stdin, so
+/// the end of file of a dead runner does not reach it and its group has no
+/// stopped member (which would make the kernel hang it up). Only the
+/// watchdog, told of its group between fork and exec (the runner's
+/// supervisor hook in the harness), can end it.
+#[test]
+fn sigkill_with_an_adapter_that_stopped_reading_leaves_nothing() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = tempfile::tempdir().unwrap();
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes a flag and no pointers.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+    let mut runner = Command::new(env!("CARGO_BIN_EXE_procspec"))
+        .current_dir(root())
+        .args([
+            "run",
+            "--adapter",
+            "python3 fixtures/hostile/hang_after_five.py",
+            "--name",
+            "hostile",
+            "--cases",
+            "tests/fixtures/hostile-cases",
+            "--deadline-ms",
+            "600000",
+            "--stall-threshold",
+            "0",
+            "--sequences",
+            "0",
+            "--out",
+        ])
+        .arg(out.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start procspec");
+    // Blocked for good: its one thread waits on a futex (a read of the
+    // next request would wait in the pipe).
+    let hung = wait_until(Duration::from_secs(60), || {
+        descendants(runner.id()).iter().any(|&(pid, _)| {
+            let file = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/{f}"));
+            file("cmdline").is_ok_and(|c| c.contains("hang_after_five"))
+                && file("wchan").is_ok_and(|w| w.starts_with("futex"))
+        })
+    });
+    runner.kill().unwrap();
+    runner.wait().unwrap();
+    let live = live_children_after(Duration::from_secs(2));
+    kill_leftovers(&live);
+    assert!(hung, "the adapter never blocked");
+    assert!(
+        live.is_empty(),
+        "alive 2 s after the runner was killed: {live:?}"
+    );
 }

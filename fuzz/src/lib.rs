@@ -108,7 +108,7 @@ pub fn protocol_decoder(data: &[u8]) {
             caps.dedup();
             assert_eq!(caps.len(), h.capabilities.len(), "duplicate capabilities");
         }
-        Err(m) => message("hello", &m),
+        Err(e) => message("hello", e.message()),
     }
 
     // The ids the runner could be waiting for, and the one the line names
@@ -252,6 +252,9 @@ pub fn expectations_file(data: &[u8]) {
                 id: d.case.clone().unwrap_or_else(|| "fuzz/input".into()),
                 kind: ResultKind::Case,
                 clauses: d.clause.iter().cloned().collect(),
+                root: None,
+                observer: None,
+                replay: None,
                 status,
                 expected: Vec::new(),
                 observed: Some("ok none".into()),

@@ -9,7 +9,7 @@
 //! which the adapter is restarted) adds one, a `pass` (the adapter works)
 //! sets the count back to zero, anything else (a `fail`: the adapter
 //! answered, wrongly) leaves it. When `threshold` failures have come with no
-//! pass in between, the breaker *trips*: the run loop ([`crate::run`])
+//! pass in between, the breaker *trips*: the run loop (`procspec_runner::run`)
 //! discards the adapter and reports every remaining case and block of
 //! sequences as `not-run`, with the reason; the state machine stops
 //! generating and shrinking (its config's `halt`), and reports the failure

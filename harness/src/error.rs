@@ -18,11 +18,12 @@ pub enum ErrorKind {
     /// An adapter's command line could not be split into words
     /// ([`crate::remote::RemoteCommand::parse`]).
     CommandLine,
+    /// A second [`crate::supervisor::install`]: a process has one
+    /// supervisor.
+    SupervisorInstalled,
 }
 
 impl Error {
-    // Only `remote` (Unix only for now) makes errors.
-    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
             kind,

@@ -136,10 +136,10 @@ impl LeakGuard {
     }
 }
 
-/// Processes the runner starts for its own work (the watchdog) are not
-/// leaks.
+/// Processes the runner starts for its own work (the watchdog: the
+/// installed supervisor's helpers) are not leaks.
 fn is_helper(pid: u32) -> bool {
-    crate::watchdog::pid() == Some(pid)
+    crate::supervisor::is_helper(pid)
 }
 
 /// SIGKILL every descendant and reap the runner's own zombie children.

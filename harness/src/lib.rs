@@ -19,10 +19,13 @@
 //! - [`cases`]: the case files and their runner.
 //! - [`machine`]: the proptest state machine.
 //! - [`guard`]: the leak guard (subreaper, descendants, zombies, fds).
-//! - [`run`]: a whole conformance run of one implementation, to a
-//!   [`procspec_spec::results::RunReport`]; [`units`]: its cases and
-//!   blocks of sequences, each runnable anywhere; [`breaker`]: the stall
-//!   breaker that ends the run of an adapter that keeps failing.
+//! - [`units`]: a run's cases and blocks of sequences, each runnable
+//!   anywhere; [`breaker`]: the stall breaker that ends the run of an
+//!   adapter that keeps failing. (A whole run of one implementation into a
+//!   report is the runner's: `procspec_runner::run`.)
+//! - [`supervisor`]: the hook a runner installs (process groups known to
+//!   its watchdog, stop requests, its helper processes); without it the
+//!   harness is a plain library.
 //!
 //! **Invariant:** the harness never decides what is allowed; the model does.
 //! Everything platform-specific is in `sys/`.
@@ -39,29 +42,13 @@ pub mod machine;
 pub mod reference_adapter;
 #[cfg(unix)]
 pub mod remote;
-pub mod run;
 pub mod serve;
 pub mod session;
 pub mod suite;
+pub mod supervisor;
 #[allow(unsafe_code)] // the crate's only syscalls and unsafe blocks
 mod sys;
 pub mod units;
-#[cfg(unix)]
-pub mod watchdog;
-/// No watchdog on Windows yet (a Job object with kill-on-close is its
-/// counterpart): nothing is ever requested to stop, no helper runs.
-#[cfg(not(unix))]
-pub mod watchdog {
-    /// Never: there are no stop signals to watch.
-    pub fn stop_requested() -> bool {
-        false
-    }
-
-    /// There is no watchdog process.
-    pub fn pid() -> Option<u32> {
-        None
-    }
-}
 
 pub use adapter::{Adapter, AdapterFailure, AdapterInfo, NativeError, Observed};
 pub use error::{Error, ErrorKind};

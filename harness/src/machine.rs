@@ -572,7 +572,7 @@ pub fn run_machine<A: Adapter + ?Sized>(adapter: &mut A, config: &MachineConfig)
 
     let halted = || config.halt.as_ref().is_some_and(|h| h.is_tripped());
     let outcome = runner.run(&strategy, |(_, steps, seen)| {
-        if crate::watchdog::stop_requested() || halted() {
+        if crate::supervisor::stop_requested() || halted() {
             // Asked to stop: the remaining sequences pass through unrun.
             return Ok(());
         }

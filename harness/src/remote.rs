@@ -28,7 +28,7 @@ mod process;
 mod tail;
 
 pub use command::RemoteCommand;
-pub use process::MAX_LINE;
+pub use process::{lead_own_group, MAX_LINE};
 pub use procspec_protocol::{Hello, PROTOCOL};
 pub use tail::STDERR_KEEP;
 
@@ -157,8 +157,9 @@ fn launch(
     match live.read_line(by) {
         Ok(line) => match wire::parse_hello(&line) {
             Ok(hello) => Ok((live, hello)),
-            Err(message) => {
+            Err(e) => {
                 let ended = live.stop(None);
+                let message = e.into_message();
                 Err((AdapterFailure::Crash { message }, Some(ended.stderr)))
             }
         },

@@ -9,6 +9,7 @@
 //! character (no terminal tricks, no forged lines in reports) and never
 //! grows with the line.
 
+use crate::error::{Error, ErrorKind};
 use crate::message::{Hello, NativeError, Observed, Rejection, Request, RequestError, PROTOCOL};
 use crate::sanitize::{clip, detail, names, quote, show, NAME_CHARS, REFUSAL_CHARS};
 use procspec_spec::vocab::{Capability, Outcome, Step};
@@ -100,39 +101,57 @@ fn as_error(
     })
 }
 
-/// Validate the hello line.
-pub fn parse_hello(line: &[u8]) -> Result<Hello, String> {
-    let map = object(line).map_err(|e| format!("bad hello: {e}"))?;
+/// Validate the hello line. An [`Error`] says which kind of problem the
+/// line has; its message quotes the line.
+pub fn parse_hello(line: &[u8]) -> Result<Hello, Error> {
+    let bad = |message: String| Error::new(ErrorKind::Malformed, message);
+    let map = object(line).map_err(|e| bad(format!("bad hello: {e}")))?;
     match as_error(&map, line, None) {
-        Some(Ok(message)) => return Err(format!("adapter refused to start: {message}")),
-        Some(Err(broken)) => return Err(format!("expected a hello line: {broken}")),
+        Some(Ok(message)) => {
+            return Err(Error::new(
+                ErrorKind::Refused,
+                format!("adapter refused to start: {message}"),
+            ))
+        }
+        Some(Err(broken)) => {
+            return Err(Error::new(
+                ErrorKind::Unexpected,
+                format!("expected a hello line: {broken}"),
+            ))
+        }
         None => {}
     }
     if map.get("type") != Some(&Value::from("hello")) {
-        return Err(format!(
-            "expected a hello line, got type {}: {}",
-            type_of(&map),
-            quote(line)
+        return Err(Error::new(
+            ErrorKind::Unexpected,
+            format!(
+                "expected a hello line, got type {}: {}",
+                type_of(&map),
+                quote(line)
+            ),
         ));
     }
     match map.get("protocol") {
         None => {
-            return Err(format!(
+            return Err(bad(format!(
                 "bad hello (missing field `protocol`): {}",
                 quote(line)
-            ))
+            )))
         }
         Some(p) if p.as_u64() == Some(PROTOCOL) => {}
         Some(p) => {
-            return Err(format!(
-                "adapter speaks protocol {}, runner speaks {PROTOCOL}: {}",
-                show(p),
-                quote(line)
+            return Err(Error::new(
+                ErrorKind::Version,
+                format!(
+                    "adapter speaks protocol {}, runner speaks {PROTOCOL}: {}",
+                    show(p),
+                    quote(line)
+                ),
             ))
         }
     }
     let fields: HelloFields = serde_json::from_value(Value::Object(map.clone()))
-        .map_err(|e| format!("bad hello ({}): {}", detail(&e), quote(line)))?;
+        .map_err(|e| bad(format!("bad hello ({}): {}", detail(&e), quote(line))))?;
     for (what, value) in [
         ("implementation", &fields.implementation),
         ("version", &fields.version),
@@ -141,11 +160,11 @@ pub fn parse_hello(line: &[u8]) -> Result<Hello, String> {
         ("process_class", &fields.process_class),
     ] {
         if value.is_empty() {
-            return Err(format!("bad hello (empty `{what}`): {}", quote(line)));
+            return Err(bad(format!("bad hello (empty `{what}`): {}", quote(line))));
         }
     }
     if fields.pid == 0 {
-        return Err(format!("bad hello (pid 0): {}", quote(line)));
+        return Err(bad(format!("bad hello (pid 0): {}", quote(line))));
     }
     let mut capabilities = Vec::new();
     let mut unknown_capabilities = Vec::new();

@@ -14,6 +14,8 @@
 //!   that), and a rejection is a short message.
 //! - [`sanitize`]: the only way adapter text reaches a message: control
 //!   and invisible formatting characters escaped, length bounded.
+//! - [`error`]: [`Error`] (`kind` and message), why a hello line was not
+//!   accepted.
 //!
 //! The crate does no I/O: deadlines, pipes and processes are the runner's
 //! (`procspec_harness::remote`) and the server's (`procspec
@@ -21,6 +23,7 @@
 
 pub mod decode;
 pub mod encode;
+pub mod error;
 pub mod message;
 pub mod sanitize;
 
@@ -28,6 +31,7 @@ pub use decode::{
     parse_hello, parse_request, parse_reset_done, parse_result, ResetDone, HELLO_FIELDS,
 };
 pub use encode::{platform, EncodeError};
+pub use error::{Error, ErrorKind};
 pub use message::{
     Hello, NativeError, Observed, Rejection, Reply, Request, RequestError, PROTOCOL,
 };

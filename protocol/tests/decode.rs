@@ -40,15 +40,18 @@ fn hello() {
 
     let two = HELLO.replace(r#""protocol":1"#, r#""protocol":2"#);
     let e = parse_hello(two.as_bytes()).unwrap_err();
+    assert_eq!(e.kind(), procspec_protocol::ErrorKind::Version);
     assert!(
-        e.starts_with("adapter speaks protocol 2, runner speaks 1"),
+        e.to_string()
+            .starts_with("adapter speaks protocol 2, runner speaks 1"),
         "{e}"
     );
 
     let missing = HELLO.replace(r#""pid":42,"#, "");
     let e = parse_hello(missing.as_bytes()).unwrap_err();
+    assert_eq!(e.kind(), procspec_protocol::ErrorKind::Malformed);
     assert!(
-        e.contains("missing field `pid`") && e.contains("cpython"),
+        e.message().contains("missing field `pid`") && e.message().contains("cpython"),
         "{e}"
     );
 
@@ -62,7 +65,14 @@ fn hello() {
         assert!(parse_hello(bad.as_bytes()).is_err(), "{bad}");
     }
     let e = parse_hello(br#"{"type":"error","id":null,"message":"no such class"}"#).unwrap_err();
-    assert!(e.contains("no such class"), "{e}");
+    assert_eq!(e.kind(), procspec_protocol::ErrorKind::Refused);
+    assert_eq!(e.to_string(), "adapter refused to start: no such class");
+    let e = parse_hello(br#"{"type":"result","id":1}"#).unwrap_err();
+    assert_eq!(e.kind(), procspec_protocol::ErrorKind::Unexpected);
+    assert_eq!(
+        e.to_string(),
+        "expected a hello line, got type result: `{\"type\":\"result\",\"id\":1}`"
+    );
 }
 
 #[test]
@@ -201,7 +211,7 @@ fn check(decoder: Decoder, line: &str, needle: &str) -> Vec<String> {
     let reset = parse_reset_done(bytes, 3).map(|_| ());
     let mut wrong = Vec::new();
     let rejections = [
-        ("hello", hello.as_ref().err().map(String::as_str)),
+        ("hello", hello.as_ref().err().map(Error::message)),
         ("result", result.as_ref().err().map(Rejection::message)),
         ("reset-done", reset.as_ref().err().map(Rejection::message)),
     ];

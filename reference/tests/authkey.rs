@@ -67,3 +67,21 @@ fn child_inherits_key(#[case] m: StartMethod, #[case] custom: Option<Vec<u8>>) {
     drop((r, w));
     t.finish();
 }
+
+/// The window in which a key may be serialised closes when the spawn that
+/// opened it is over: afterwards this thread refuses again.
+#[test]
+fn a_key_is_refused_again_once_a_spawn_is_over() {
+    let t = common::begin();
+    let p = Process::builder(Target::registered("exit_with", &0))
+        .start_method(StartMethod::Spawn)
+        .build();
+    p.start().unwrap();
+    let key = current_process().authkey().clone();
+    let serialised = serde_json::to_string(&key).is_ok();
+    p.join(None).unwrap();
+    assert_eq!(p.exitcode().unwrap(), Some(0));
+    p.close().unwrap();
+    t.finish();
+    assert!(!serialised, "a key serialised outside a spawn");
+}

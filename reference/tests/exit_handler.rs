@@ -90,3 +90,107 @@ fn unflushed_output_entry() {
     p.close().unwrap();
     println!();
 }
+
+/// Run this binary's `entry` test in a fresh process with `env` set (so
+/// that it acts), stdout and stderr discarded; its exit status.
+fn run_entry(entry: &str, env: (&str, &str)) -> std::process::ExitStatus {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([entry, "--exact", "--test-threads=1", "--nocapture", "-q"])
+        .env(env.0, env.1)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+}
+
+/// The main process's exit handler, installed by `init()`: when the
+/// program ends normally, its daemonic children are terminated and reaped
+/// (CPython's `atexit`-registered `_exit_function`). The entry below starts
+/// a daemonic child that blocks forever, writes its pid to a file and
+/// returns; libtest then exits the process normally.
+#[test]
+fn the_main_process_terminates_its_daemonic_children_at_exit() {
+    let t = common::begin();
+    let file = std::env::temp_dir().join(format!("procspec-main-exit-{}", std::process::id()));
+    let status = run_entry(
+        "exit_handler::main_exit_entry",
+        ("PROCSPEC_REFERENCE_MAIN_EXIT", file.to_str().unwrap()),
+    );
+    assert!(status.success());
+    let pid: u32 = std::fs::read_to_string(&file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let survived = common::pid_exists(pid);
+    if survived {
+        // Not ours to reap (reparented away): kill it so nothing leaks.
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    assert!(
+        !survived,
+        "the daemonic child {pid} outlived the main process"
+    );
+    t.finish();
+}
+
+#[test]
+fn main_exit_entry() {
+    let Some(file) = std::env::var_os("PROCSPEC_REFERENCE_MAIN_EXIT") else {
+        return;
+    };
+    procspec_reference::init();
+    // Blocks on a pipe nobody writes, whose write end it holds itself (an
+    // inherited copy): only a signal ends it.
+    let gate = Gate::new();
+    let fd = gate.fd();
+    let p = Process::builder(Target::function(move || common::wait_gate(fd)))
+        .daemon(true)
+        .start_method(StartMethod::Fork)
+        .build();
+    p.start().unwrap();
+    std::fs::write(file, p.pid().unwrap().unwrap().to_string()).unwrap();
+    // The gate stays open in this process (leaked on purpose) until exit.
+    std::mem::forget(gate);
+}
+
+/// What a child prints without a newline reaches its stdout: the child
+/// flushes before it ends with `_exit` (which drops stdio buffers).
+#[test]
+fn a_childs_unflushed_output_is_flushed_before_it_exits() {
+    let t = common::begin();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "exit_handler::child_output_entry",
+            "--exact",
+            "--test-threads=1",
+            "--nocapture",
+            "-q",
+        ])
+        .env("PROCSPEC_REFERENCE_CHILD_OUTPUT", "1")
+        .stderr(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.matches("in-child|").count(), 1, "{text}");
+    t.finish();
+}
+
+#[test]
+fn child_output_entry() {
+    if std::env::var_os("PROCSPEC_REFERENCE_CHILD_OUTPUT").is_none() {
+        return;
+    }
+    let p = Process::builder(Target::function(|| print!("in-child|")))
+        .start_method(StartMethod::Fork)
+        .build();
+    p.start().unwrap();
+    p.join(None).unwrap();
+    assert_eq!(p.exitcode().unwrap(), Some(0));
+    p.close().unwrap();
+}

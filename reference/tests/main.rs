@@ -14,6 +14,9 @@
 #[cfg(unix)]
 mod common;
 
+// platform(), the start method setting, the counter, messages, Debug.
+#[cfg(unix)]
+mod api;
 // The state x operation table of CPython's section 1, per start method.
 #[cfg(unix)]
 mod lifecycle;

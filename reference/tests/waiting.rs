@@ -167,3 +167,51 @@ fn fallback_entry() {
     println!("fallback checked");
     t.finish();
 }
+
+/// On the Linux backend with a kernel that has `pidfd_open` (5.3+), the
+/// sentinel is a pidfd, not the pipe fallback.
+#[test]
+fn the_sentinel_is_a_pidfd_where_the_kernel_has_them() {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut numbers = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|x| x.parse::<u32>().unwrap_or(0));
+    let has_pidfd = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0)) >= (5, 3);
+    if procspec_reference::platform() != "linux"
+        || !has_pidfd
+        || std::env::var_os("PROCSPEC_REFERENCE_NO_PIDFD").is_some()
+    {
+        return;
+    }
+    let t = common::begin();
+    let gate = Gate::new();
+    let p = blocked(StartMethod::Fork, &gate);
+    p.start().unwrap();
+    let s = p.sentinel().unwrap();
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", s.as_raw_fd())).unwrap();
+    gate.release(1);
+    p.join(None).unwrap();
+    p.close().unwrap();
+    drop(gate);
+    t.finish();
+    assert_eq!(link.to_string_lossy(), "anon_inode:[pidfd]");
+}
+
+/// A child that was joined and whose object was dropped leaves nothing
+/// open: the children table lets go of a reaped child at once, not at the
+/// next `active_children()` or `start()`.
+#[test]
+fn a_joined_and_dropped_process_holds_no_descriptor() {
+    let t = common::begin();
+    let before = common::open_fds();
+    let gate = Gate::new();
+    let p = blocked(StartMethod::Fork, &gate);
+    p.start().unwrap();
+    gate.release(1);
+    p.join(None).unwrap();
+    drop(p);
+    drop(gate);
+    let after = common::open_fds();
+    t.finish();
+    assert_eq!(after, before, "the sentinel outlived the object");
+}

@@ -165,3 +165,37 @@ fn recv_bytes_into_fails_exactly_with_a_short_buffer() {
         assert_eq!(arms[0].clause, Some("exceptions.buffer-too-short"));
     }
 }
+
+/// A name given to the constructor is the object's name; an empty one
+/// gives the default form, as CPython's `name or default` does.
+#[test]
+fn a_given_name_is_kept_and_an_empty_one_gives_the_default() {
+    use procspec_spec::model::Expect;
+    use procspec_spec::vocab::{Outcome, Value};
+    for (given, want) in [
+        (None, "Process-1"),
+        (Some(""), "Process-1"),
+        (Some("worker"), "worker"),
+    ] {
+        let create = Step {
+            at: Ref::main(),
+            op: Op::Create {
+                id: r("p1"),
+                name: given.map(String::from),
+                daemon: None,
+                target: Target::Return,
+                group: None,
+            },
+        };
+        let created = transition(&World::new(true), &create).expect("valid");
+        assert_eq!(created.len(), 1, "{create}");
+        let name = Step {
+            at: Ref::main(),
+            op: Op::Name { p: r("p1") },
+        };
+        let arms = transition(&created[0].next, &name).expect("valid");
+        let want = Expect::Is(Outcome::Ok(Value::Str(want.into())));
+        assert_eq!(arms.len(), 1, "{given:?}");
+        assert_eq!(arms[0].expect, want, "name given: {given:?}");
+    }
+}

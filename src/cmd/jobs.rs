@@ -9,7 +9,8 @@
 //! same for every N. The top-level runner only schedules:
 //!
 //! - each worker leads a process group the top-level watchdog knows before
-//!   it runs ([`watchdog::own_group_known_to_watchdog`]): a SIGKILLed
+//!   it runs ([`lead_own_group`], through the supervisor the runner
+//!   installed in the harness): a SIGKILLed
 //!   top-level runner takes its workers with it, and each worker's own
 //!   watchdog then kills what that worker started;
 //! - a worker tells its progress as lines on its stdout (`progress POS LEN
@@ -31,7 +32,8 @@ use crate::summary;
 use crate::summary::Finished;
 use anyhow::{Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use procspec_harness::watchdog;
+use procspec_harness::remote::lead_own_group;
+use procspec_runner::supervisor;
 use procspec_spec::results::RunReport;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
@@ -111,7 +113,7 @@ pub fn run_workers(
     let mut next = 0usize;
     let mut stopping = false;
     loop {
-        if watchdog::stop_requested() && !stopping {
+        if supervisor::stop_requested() && !stopping {
             stopping = true;
             for r in running.values() {
                 let _ = nix::sys::signal::kill(
@@ -129,7 +131,7 @@ pub fn run_workers(
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
-            watchdog::own_group_known_to_watchdog(&mut cmd);
+            lead_own_group(&mut cmd);
             let mut child = cmd
                 .spawn()
                 .with_context(|| format!("cannot start a worker for {}", job.name))?;
@@ -151,7 +153,7 @@ pub fn run_workers(
             });
             let t = tx.clone();
             std::thread::spawn(move || {
-                let status = watchdog::wait_and_forget(&mut child);
+                let status = supervisor::wait_and_forget(&mut child);
                 let _ = t.send(Event::Exit(i, status));
             });
             let tag = format!("[{}/{total}] {}", i + 1, job.name);

@@ -76,7 +76,7 @@ pub fn run(root: Option<&Path>, args: &ListArgs) -> Result<ExitCode> {
             for i in &impls {
                 let here = match i.resolve(&root) {
                     Ok(_) => "present".to_string(),
-                    Err(why) => format!("skip: {}", one_line(&why, 160)),
+                    Err(why) => format!("skip: {}", one_line(why.message(), 160)),
                 };
                 let _ = writeln!(out, "{:w$}  {}  [{here}]", i.name, i.description);
             }

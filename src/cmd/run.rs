@@ -15,11 +15,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use procspec_harness::cases::LoadedCase;
 use procspec_harness::expectations::Expectations;
 use procspec_harness::remote::{RemoteAdapter, RemoteCommand, PROTOCOL};
-use procspec_harness::run::{run_implementation, Progress, RunOptions};
 use procspec_harness::units::{Selection, Unit};
 use procspec_harness::{Adapter, AdapterFailure};
 use procspec_reference::StartMethod;
 use procspec_runner::impls::{Launch, Resolved};
+use procspec_runner::run::{run_implementation, Progress, RunOptions};
 use procspec_spec::results::{LeakCounts, RunInfo, RunReport};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -196,7 +196,8 @@ fn parse_seed(s: &str) -> Result<u64, String> {
 enum Target {
     /// A tracked implementation that is present here.
     Present(Resolved),
-    /// A tracked implementation that is not: the reason.
+    /// A tracked implementation that is not: the reason (the skip reason
+    /// its report records: data, not an error).
     Absent(String),
     /// An ad-hoc adapter.
     Command(RemoteCommand),
@@ -467,7 +468,7 @@ fn plan(root: &Path, args: &RunArgs, known: &[String]) -> Result<Vec<Job>> {
         };
         let target = match spec.resolve(root) {
             Ok(r) => Target::Present(r),
-            Err(why) => Target::Absent(why),
+            Err(why) => Target::Absent(why.to_string()),
         };
         jobs.push(Job {
             name: Some(spec.name.clone()),
@@ -561,7 +562,7 @@ fn skipped(name: &str, start_method: &str, protocol: u32, seed: u64, reason: Str
             protocol_version: protocol,
             // An implementation not run because the run was interrupted is
             // part of an incomplete run.
-            complete: !procspec_harness::watchdog::stop_requested(),
+            complete: !procspec_runner::supervisor::stop_requested(),
             skip_reason: Some(reason),
         },
         results: Vec::new(),

@@ -76,7 +76,7 @@ impl Worker {
                 .recv_timeout(left.min(Duration::from_millis(100)))
             {
                 Err(RecvTimeoutError::Timeout)
-                    if !left.is_zero() && !crate::watchdog::stop_requested() => {}
+                    if !left.is_zero() && !crate::supervisor::stop_requested() => {}
                 other => return other,
             }
         }

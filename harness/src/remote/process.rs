@@ -96,8 +96,8 @@ impl Live {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // Its own process group, known to the watchdog before it execs.
-        crate::watchdog::own_group_known_to_watchdog(&mut command);
+        // Its own process group, known to the supervisor before it execs.
+        lead_own_group(&mut command);
         if let Some(dir) = &cmd.cwd {
             command.current_dir(dir);
         }
@@ -295,7 +295,7 @@ impl Live {
             self.wait_group_gone(deadline);
             self.reap_orphans();
         }
-        crate::watchdog::forget_group(self.pid);
+        crate::supervisor::group_ended(self.pid);
         let status = self.child.wait().ok();
         drop(self.stdout);
         // The pipe's write ends are gone with the group: the drain thread
@@ -309,9 +309,23 @@ impl Live {
     }
 }
 
+/// Make `command`'s child the leader of a process group of its own,
+/// reported to the installed [`Supervisor`](crate::supervisor::Supervisor)
+/// between fork and exec, so that a runner's watchdog knows the group
+/// before the program runs. Every adapter starts so; a runner starts any
+/// other process of its run so too (`procspec run --jobs`'s workers).
+/// Without a supervisor the child only leads its own group.
+///
+/// Whoever reaps the child tells the supervisor first that its group is
+/// over ([`Supervisor::group_ended`](crate::supervisor::Supervisor::group_ended)),
+/// as [`RemoteAdapter`](super::RemoteAdapter) does.
+pub fn lead_own_group(command: &mut Command) {
+    sys::lead_group_before_exec(command, crate::supervisor::installed());
+}
+
 /// Kill a child whose setup failed, its group with it, and reap it.
 fn abandon(mut child: Child) {
     sys::kill_group(child.id(), libc::SIGKILL);
-    crate::watchdog::forget_group(child.id());
+    crate::supervisor::group_ended(child.id());
     let _ = child.wait();
 }

@@ -1,7 +1,8 @@
 //! The harness's platform layer: process-tree inspection for the leak
-//! guard and the orphan count, process groups for the watchdog, pipes and
-//! deadline-bounded waits. Every syscall and every `unsafe` of the
-//! harness is here.
+//! guard and the orphan count, the process group each adapter leads
+//! (reported to the runner's supervisor before it execs), descriptors and
+//! deadline-bounded waits. Every syscall and every `unsafe` of the harness
+//! is here.
 //!
 //! `unix/` serves Linux (`unix/linux.rs`: `/proc`, subreaper, pidfd) and
 //! macOS and the BSDs (`unix/portable.rs`, which Linux runs too with the
@@ -9,8 +10,7 @@
 //! (Toolhelp), the handle count, `TerminateProcess`, `WSAPoll` and what
 //! child bodies need: enough for the leak guard, the checker, cases, the
 //! state machine and `conformance_suite!` through the lifecycle host.
-//! What needs process groups (remote adapters, the watchdog) is Unix only
-//! for now.
+//! What needs process groups (remote adapters) is Unix only for now.
 
 #[cfg(unix)]
 mod unix;

@@ -46,7 +46,8 @@
 //! unknown placeholders are errors naming file and line);
 //! [`ImplSpec::resolve`] turns one into something that can be started here,
 //! or into the reason it is not present (an interpreter that cannot be
-//! found, a failing probe).
+//! found, a failing probe, a failed build): a [`crate::Error`] whose
+//! message is the skip reason.
 
 use procspec_harness::adapter::{Adapter, AdapterFailure};
 use procspec_harness::reference_adapter::ReferenceAdapter;
@@ -246,7 +247,8 @@ skip_reason = "python3 is not installed"
         );
         // Not here: a skip reason, and nothing is built.
         let why = s.resolve(Path::new("/")).unwrap_err();
-        assert_eq!(why, "nowhere/Cargo.toml is not here");
+        assert_eq!(why.kind(), crate::ErrorKind::Build);
+        assert_eq!(why.to_string(), "nowhere/Cargo.toml is not here");
         let e = parse(&format!("{CARGO}command = [\"x\"]\n")).unwrap_err();
         assert_eq!(e.line(), 6, "{e}");
         let e = parse(&CARGO.replace("bin = \"serve\"\n", "")).unwrap_err();
@@ -286,7 +288,11 @@ skip_reason = "python3 is not installed"
     fn missing_interpreters_are_a_skip_reason() {
         let s = parse(&GOOD.replace("{python3}", "{python9.99}")).unwrap();
         let why = s.resolve(Path::new(".")).unwrap_err();
-        assert!(why.contains("python9.99 is not installed"), "{why}");
+        assert_eq!(why.kind(), crate::ErrorKind::Interpreter);
+        assert!(
+            why.message().contains("python9.99 is not installed"),
+            "{why}"
+        );
     }
 
     #[test]
@@ -296,6 +302,8 @@ skip_reason = "python3 is not installed"
             .replace("import multiprocessing", "echo nope >&2; exit 3");
         let s = parse(&text).unwrap();
         let why = s.resolve(Path::new(".")).unwrap_err();
+        assert_eq!(why.kind(), crate::ErrorKind::Probe);
+        let why = why.to_string();
         assert!(why.starts_with("python3 is not installed ("), "{why}");
         assert!(why.contains("exited with status 3: nope"), "{why}");
     }

@@ -3,6 +3,7 @@
 //! candidate counts only if it runs and reports the right version.
 
 use super::bounded::run_bounded;
+use crate::error::{Error, ErrorKind};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -100,9 +101,11 @@ pub(super) fn version_key(dir: &str) -> Vec<u32> {
 
 /// Where the interpreter a placeholder names is: `PATH` first, then pyenv.
 /// Each candidate must run and report the asked version. Answers are
-/// cached for the life of the process.
-pub fn find_interpreter(name: &str) -> Result<PathBuf, String> {
-    static CACHE: Mutex<BTreeMap<String, Result<PathBuf, String>>> = Mutex::new(BTreeMap::new());
+/// cached for the life of the process. An [`Error`] is of kind
+/// [`ErrorKind::Interpreter`]; its message is the skip reason of an
+/// implementation that needs the interpreter.
+pub fn find_interpreter(name: &str) -> Result<PathBuf, Error> {
+    static CACHE: Mutex<BTreeMap<String, Result<PathBuf, Error>>> = Mutex::new(BTreeMap::new());
     if let Some(hit) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
         return hit.clone();
     }
@@ -114,8 +117,10 @@ pub fn find_interpreter(name: &str) -> Result<PathBuf, String> {
     found
 }
 
-fn search_interpreter(name: &str) -> Result<PathBuf, String> {
-    let want = Interpreter::parse(name).ok_or_else(|| format!("unknown interpreter {name:?}"))?;
+fn search_interpreter(name: &str) -> Result<PathBuf, Error> {
+    let not_found = |message: String| Error::new(ErrorKind::Interpreter, message);
+    let want = Interpreter::parse(name)
+        .ok_or_else(|| not_found(format!("unknown interpreter {name:?}")))?;
     let file = want.file_name();
     let mut candidates = Vec::new();
     if let Some(path) = std::env::var_os("PATH") {
@@ -160,9 +165,9 @@ fn search_interpreter(name: &str) -> Result<PathBuf, String> {
     } else {
         format!(" (tried: {})", tried.join("; "))
     };
-    Err(format!(
+    Err(not_found(format!(
         "{file} is not installed: no working {file} {where_}{tried}"
-    ))
+    )))
 }
 
 /// `$PYENV_ROOT`, else `~/.pyenv`, if it is a directory.

@@ -6,6 +6,7 @@ use super::bounded::run_bounded;
 use super::file::placeholder;
 use super::python::find_interpreter;
 use super::{CargoBin, ImplKind, ImplSpec, Launch, Resolved, BUILD_DEADLINE, PROBE_DEADLINE};
+use crate::error::{Error, ErrorKind};
 use procspec_harness::remote::RemoteCommand;
 use procspec_reference::StartMethod;
 use std::path::{Path, PathBuf};
@@ -18,8 +19,10 @@ impl ImplSpec {
     }
 
     /// Whether it can run here, and how: resolve the placeholders, run the
-    /// probe. `Err` is the reason it is skipped.
-    pub fn resolve(&self, root: &Path) -> Result<Resolved, String> {
+    /// probe (for `cargo`, build the binary). `Err` is why not: its kind
+    /// says which step failed, its message is the reason the run is
+    /// skipped (what the report records).
+    pub fn resolve(&self, root: &Path) -> Result<Resolved, Error> {
         let launch = match self.kind {
             ImplKind::Reference => Launch::Reference(if self.start_method == "spawn" {
                 StartMethod::Spawn
@@ -29,8 +32,9 @@ impl ImplSpec {
             ImplKind::Remote => {
                 let words = resolve_words(&self.command, root)?;
                 if !self.probe.is_empty() {
-                    run_probe(&self.probe, &resolve_words(&self.probe, root)?, root)
-                        .map_err(|detail| self.skip_message(&detail))?;
+                    run_probe(&self.probe, &resolve_words(&self.probe, root)?, root).map_err(
+                        |detail| Error::new(ErrorKind::Probe, self.skip_message(&detail)),
+                    )?;
                 }
                 let mut cmd = RemoteCommand::new(program_path(&words[0], root));
                 cmd.args = words[1..].to_vec();
@@ -39,13 +43,14 @@ impl ImplSpec {
             }
             ImplKind::Cargo => {
                 if !self.probe.is_empty() {
-                    run_probe(&self.probe, &resolve_words(&self.probe, root)?, root)
-                        .map_err(|detail| self.skip_message(&detail))?;
+                    run_probe(&self.probe, &resolve_words(&self.probe, root)?, root).map_err(
+                        |detail| Error::new(ErrorKind::Probe, self.skip_message(&detail)),
+                    )?;
                 }
                 let Some(cargo) = &self.cargo else {
-                    return Err("no `manifest` and `bin`".into());
+                    return Err(Error::new(ErrorKind::Build, "no `manifest` and `bin`"));
                 };
-                let exe = build(cargo, root)?;
+                let exe = build(cargo, root).map_err(|why| Error::new(ErrorKind::Build, why))?;
                 let mut cmd = RemoteCommand::new(exe.to_string_lossy().into_owned());
                 cmd.cwd = Some(root.to_path_buf());
                 Launch::Remote(cmd)
@@ -121,7 +126,7 @@ fn program_path(program: &str, root: &Path) -> String {
 }
 
 /// The command with its placeholders replaced by interpreter paths.
-fn resolve_words(words: &[String], root: &Path) -> Result<Vec<String>, String> {
+fn resolve_words(words: &[String], root: &Path) -> Result<Vec<String>, Error> {
     words
         .iter()
         .map(|w| match placeholder(w) {

@@ -1,24 +1,4 @@
-//! Descriptors: close-on-exec pipes, adoption of inherited ones,
-//! non-blocking mode.
-
-/// A pipe whose both ends are close-on-exec (spawned children get only the
-/// ends handed to them explicitly).
-pub fn pipe() -> std::io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
-    #[cfg(all(target_os = "linux", not(feature = "force-portable")))]
-    return nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(std::io::Error::from);
-    // POSIX has no pipe2 (macOS lacks it): pipe, then FD_CLOEXEC.
-    #[cfg(any(not(target_os = "linux"), feature = "force-portable"))]
-    {
-        use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-        use std::os::fd::AsRawFd;
-        let (r, w) = nix::unistd::pipe().map_err(std::io::Error::from)?;
-        for fd in [&r, &w] {
-            fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))
-                .map_err(std::io::Error::from)?;
-        }
-        Ok((r, w))
-    }
-}
+//! Descriptors: non-blocking mode, identities.
 
 // ---------------------------------------------------------------------------
 // For `remote`: an adapter process in its own process group, talked to over

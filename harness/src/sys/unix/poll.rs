@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use super::stop_requested;
+use crate::supervisor::stop_requested;
 
 /// What ended a [`poll_until`].
 enum Polled {
-    /// These descriptors (indices into the set) have events.
-    Ready(Vec<usize>),
+    /// A descriptor has events.
+    Ready,
     /// The deadline passed (or a stop was requested, when asked to watch).
     TimedOut,
     /// `poll` failed other than by `EINTR`: callers treat it as ready, so
@@ -20,8 +20,9 @@ enum Polled {
 }
 
 /// Poll `fds` for `events` until one is ready or `deadline` passes.
-/// `slice_ms` caps one `poll` call; with `watch_stop`, a stop request
-/// (SIGINT/SIGTERM) ends the wait as a timeout at the next slice.
+/// `slice_ms` caps one `poll` call; with `watch_stop`, a stop request (the
+/// installed supervisor's, `crate::supervisor`) ends the wait as a timeout
+/// at the next slice.
 fn poll_until(
     fds: &[BorrowedFd<'_>],
     events: PollFlags,
@@ -39,15 +40,7 @@ fn poll_until(
         match poll(&mut set, PollTimeout::from(ms)) {
             Ok(0) if left.is_zero() => return Polled::TimedOut,
             Ok(0) => continue,
-            Ok(_) => {
-                let ready = set
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, f)| f.revents().is_some_and(|r| !r.is_empty()))
-                    .map(|(i, _)| i)
-                    .collect();
-                return Polled::Ready(ready);
-            }
+            Ok(_) => return Polled::Ready,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return Polled::Failed,
         }
@@ -56,8 +49,9 @@ fn poll_until(
 
 /// Wait until `fd` is readable or `deadline` passes; retries on EINTR.
 /// Returns false on timeout.
-/// Returns false at once, too, when the run was asked to stop (SIGINT or
-/// SIGTERM): waits are cut into slices of at most 100 ms for that.
+/// Returns false at once, too, when the installed supervisor asks the run
+/// to stop (SIGINT or SIGTERM reached the runner): waits are cut into
+/// slices of at most 100 ms for that.
 pub fn wait_readable(fd: BorrowedFd<'_>, deadline: Instant) -> bool {
     !matches!(
         poll_until(&[fd], PollFlags::POLLIN, deadline, 100, true),
@@ -72,25 +66,4 @@ pub fn wait_writable(fd: BorrowedFd<'_>, deadline: Instant) -> bool {
         poll_until(&[fd], PollFlags::POLLOUT, deadline, u16::MAX, false),
         Polled::TimedOut
     )
-}
-
-/// Wait until `a` or `b` is readable or `deadline` passes; returns 0 for
-/// `a`, 1 for `b`, 2 on timeout. Retries on EINTR.
-pub fn wait_either(a: BorrowedFd<'_>, b: BorrowedFd<'_>, deadline: Instant) -> u8 {
-    match poll_until(&[a, b], PollFlags::POLLIN, deadline, u16::MAX, false) {
-        Polled::TimedOut => 2,
-        Polled::Failed => 1,
-        Polled::Ready(ready) if ready.contains(&1) => 1,
-        Polled::Ready(_) => 0,
-    }
-}
-
-/// Wait until `fd` is readable (a pidfd: the process exited), however long
-/// it takes; unlike [`wait_readable`], a stop request does not cut it short.
-pub fn wait_readable_always(fd: BorrowedFd<'_>) {
-    let far = || Instant::now() + std::time::Duration::from_secs(3600);
-    while matches!(
-        poll_until(&[fd], PollFlags::POLLIN, far(), u16::MAX, false),
-        Polled::TimedOut
-    ) {}
 }

@@ -1,5 +1,7 @@
-//! Processes and process groups: signals, reaping, fork, and the group
-//! the watchdog kills (POSIX).
+//! Processes and process groups: signals, reaping, and the group an
+//! adapter leads, reported to the runner's supervisor (POSIX).
+
+use crate::supervisor::Supervisor;
 
 /// Send `signal` to `pid`; errors (already gone) are ignored.
 pub fn kill(pid: u32, signal: i32) {
@@ -47,60 +49,28 @@ pub fn kill_group(pgid: u32, signal: i32) {
     }
 }
 
-/// Fork. `Ok(None)` in the child, `Ok(Some(pid))` in the parent.
-///
-/// # Safety
-///
-/// Only call while the process has a single thread: the child runs on with
-/// a copy of this thread alone, and a lock another thread held would stay
-/// held in it forever.
-pub unsafe fn fork_single_threaded() -> std::io::Result<Option<u32>> {
-    // SAFETY: callers fork before any other thread exists (this function's
-    // contract), so the child inherits no lock held by a thread that is not
-    // there.
-    match unsafe { libc::fork() } {
-        -1 => Err(std::io::Error::last_os_error()),
-        0 => Ok(None),
-        pid => Ok(Some(pid as u32)),
-    }
-}
-
-/// Put this process in a process group of its own.
-pub fn own_process_group() {
-    // SAFETY: setpgid(0, 0) only changes this process's group.
-    unsafe {
-        libc::setpgid(0, 0);
-    }
-}
-
-/// Make `command`'s child the leader of a process group of its own and
-/// write a `g` record with its pid to the watchdog's pipe `records`,
-/// before it execs; a child whose parent `runner` has died meanwhile exits
-/// instead. So the watchdog knows the group before the program runs.
-pub fn report_group_before_exec(
+/// Make `command`'s child the leader of a process group of its own and,
+/// before it execs, report the group to `supervisor`
+/// ([`Supervisor::group_started`], which may end the child). So a
+/// supervisor (the runner's watchdog) knows the group before the program
+/// runs.
+pub fn lead_group_before_exec(
     command: &mut std::process::Command,
-    records: Option<std::os::fd::RawFd>,
-    runner: u32,
+    supervisor: Option<&'static dyn Supervisor>,
 ) {
     use std::os::unix::process::CommandExt;
-    let runner = libc::pid_t::try_from(runner).unwrap_or(0);
-    // SAFETY: the closure runs between fork and exec and calls only
-    // getpid, setpgid, write, getppid and _exit, all async-signal-safe, on
-    // a stack buffer; it allocates nothing and takes no lock.
+    // SAFETY: the closure runs between fork and exec and calls only getpid
+    // and setpgid, both async-signal-safe, and the supervisor's
+    // `group_started`, which the `unsafe trait Supervisor` requires to be
+    // async-signal-safe; it allocates nothing and takes no lock.
     unsafe {
         command.pre_exec(move || {
             let me = libc::getpid();
             if libc::setpgid(0, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            if let Some(fd) = records {
-                let mut record = [b'g', 0, 0, 0, 0];
-                record[1..].copy_from_slice(&(me as u32).to_le_bytes());
-                // Five bytes: a pipe write under PIPE_BUF is atomic.
-                libc::write(fd, record.as_ptr().cast(), record.len());
-                if libc::getppid() != runner {
-                    libc::_exit(1);
-                }
+            if let Some(s) = supervisor {
+                s.group_started(me as u32);
             }
             Ok(())
         });

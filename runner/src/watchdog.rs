@@ -5,7 +5,7 @@
 //! SIGKILL runs no code at all, so the cleanup must live in another
 //! process: the watchdog, forked first thing (while the runner has one
 //! thread), as the leader of a process group of its own, `W`. It waits on
-//! a pidfd of the runner and, when the runner has ended, SIGKILLs every
+//! a pidfd of the runner (or a life pipe, below) and, when the runner has ended, SIGKILLs every
 //! process group it was told about and then group `W`, itself included.
 //! The runner tells it too when a group is over, before reaping its leader
 //! (until then the id cannot be reused), so that the kill never reaches an
@@ -13,10 +13,13 @@
 //!
 //! There is no window in which a process the runner started is unknown to
 //! the watchdog. The runner starts nothing but adapter processes (the
-//! reference too runs as one, `procspec serve-reference`): between fork and
-//! exec each makes itself the leader of its own group and writes that
-//! group's id into the watchdog's pipe, before it runs a single
-//! instruction of the adapter. Its descendants inherit the group; orphans
+//! reference too runs as one, `procspec serve-reference`) and, with
+//! `--jobs`, worker runners: between fork and exec each makes itself the
+//! leader of its own group (the harness's `remote::lead_own_group`) and,
+//! through the hook the runner installs in the harness
+//! ([`crate::supervisor`], the harness's `Supervisor::group_started`),
+//! writes that group's id into the watchdog's pipe, before it runs a single
+//! instruction of its program. Its descendants inherit the group; orphans
 //! keep it, so reparenting does not hide them.
 //!
 //! The child then checks that its parent is still the runner and exits if
@@ -31,90 +34,108 @@
 //! the runner into its own process group would take it out of the
 //! terminal's foreground group, and Ctrl-C would no longer reach it; the
 //! subreaper alone does not help once the subreaper itself is dead.
+//!
+//! Without pidfds (macOS, the BSDs, Linux with `force-portable`) the
+//! runner's end is a *life pipe*: the runner holds its only write end
+//! (close-on-exec, so adapters never inherit it) and the watchdog the read
+//! end, which reaches end of file when the runner is gone. A child between
+//! fork and exec holds a copy too, until its exec or exit: end of file
+//! then comes only after the last such child has written its record and
+//! checked its parent, so the same argument holds.
 
 use crate::sys;
 use std::io::Read;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
-use std::sync::Mutex;
+use std::os::fd::{AsFd, OwnedFd};
 
-/// The runner's end of the pipe to the watchdog, and the watchdog's pid,
-/// when there is one.
-static WATCHDOG: Mutex<Option<(std::fs::File, u32)>> = Mutex::new(None);
+/// The runner's link to its watchdog: the write end of the watchdog's pipe
+/// (records of process groups, five bytes each: `g` or `f` and the group
+/// id, little-endian), the watchdog's pid and the runner's.
+#[derive(Debug)]
+pub struct Watchdog {
+    records: OwnedFd,
+    pid: u32,
+    runner: u32,
+    /// The write end of the life pipe, where there is no pidfd: held, never
+    /// written, closed only by the runner's end.
+    _life: Option<OwnedFd>,
+}
 
-/// The same pipe end as a raw descriptor, for code that runs between fork
-/// and exec (where taking the mutex could deadlock); -1 without a watchdog.
-static RECORDS_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
-
-/// Start the watchdog. Returns the watchdog's pid.
+/// Start the watchdog. Returns the runner's link to it, which lives as long
+/// as the process (the pipe must stay open until the runner ends).
 ///
 /// # Safety
 ///
 /// Call first thing in `main`, while the process has a single thread (it
 /// forks, and the watchdog runs on in the child).
 #[allow(unsafe_code)] // declares the caller's obligation; forks through sys
-pub unsafe fn start() -> std::io::Result<u32> {
+pub unsafe fn start() -> std::io::Result<&'static Watchdog> {
     let (r, w) = sys::pipe()?;
-    let runner = sys::getpid();
-    let pidfd = sys::pidfd_open(runner)?;
+    let runner = std::process::id();
+    // What becomes readable when the runner has ended: a pidfd, else the
+    // read end of a life pipe (see the module docs).
+    let (runner_end, life) = match sys::pidfd_open(runner) {
+        Ok(pidfd) => (pidfd, None),
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            let (lr, lw) = sys::pipe()?;
+            (lr, Some(lw))
+        }
+        Err(e) => return Err(e),
+    };
     // SAFETY: the caller guarantees a single thread (this function's
     // contract).
     #[allow(unsafe_code)]
     let forked = unsafe { sys::fork_single_threaded() }?;
     match forked {
         None => {
-            drop(w);
-            watch(r, pidfd)
+            drop((w, life));
+            watch(r, runner_end)
         }
         Some(pid) => {
-            drop(r);
-            drop(pidfd);
-            RECORDS_FD.store(w.as_raw_fd(), std::sync::atomic::Ordering::SeqCst);
-            *WATCHDOG.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some((std::fs::File::from(w), pid));
-            Ok(pid)
+            drop((r, runner_end));
+            Ok(Box::leak(Box::new(Watchdog {
+                records: w,
+                pid,
+                runner,
+                _life: life,
+            })))
         }
     }
 }
 
-/// The watchdog's pid, if one runs (the leak guard leaves it alone).
-pub fn pid() -> Option<u32> {
-    WATCHDOG
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_ref()
-        .map(|(_, p)| *p)
-}
+impl Watchdog {
+    /// The watchdog's pid (the leak guard leaves it alone).
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
 
-/// Have `command`'s child lead a process group of its own that the
-/// watchdog knows before the program starts (see the module docs).
-pub fn own_group_known_to_watchdog(command: &mut std::process::Command) {
-    let fd: RawFd = RECORDS_FD.load(std::sync::atomic::Ordering::SeqCst);
-    sys::report_group_before_exec(command, (fd >= 0).then_some(fd), sys::getpid());
-}
+    /// In a child of the runner, between fork and exec, once it leads
+    /// process group `pgid`: tell the watchdog (a `g` record), then exit if
+    /// the runner is no longer the parent (see the module docs).
+    /// Async-signal-safe: a `write` of five bytes from the stack, `getppid`,
+    /// `_exit`.
+    pub(crate) fn group_started_in_child(&self, pgid: u32) {
+        sys::write_record(self.records.as_fd(), &record(b'g', pgid));
+        if sys::parent_pid() != self.runner {
+            sys::exit_now(1);
+        }
+    }
 
-/// Tell the watchdog that process group `pgid` is over: call before
-/// reaping its leader, while the id cannot yet have been reused, so that a
-/// later kill never reaches an unrelated group that got the same number.
-pub fn forget_group(pgid: u32) {
-    let mut guard = WATCHDOG.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((w, _)) = guard.as_mut() {
-        let mut record = [b'f', 0, 0, 0, 0];
-        record[1..].copy_from_slice(&pgid.to_le_bytes());
-        let _ = std::io::Write::write_all(w, &record);
+    /// Tell the watchdog that process group `pgid` is over: call before
+    /// reaping its leader, while the id cannot yet have been reused, so that
+    /// a later kill never reaches an unrelated group that got the same
+    /// number.
+    pub fn forget_group(&self, pgid: u32) {
+        sys::write_record(self.records.as_fd(), &record(b'f', pgid));
     }
 }
 
-/// Wait for `child` (started with [`own_group_known_to_watchdog`]) to
-/// exit, tell the watchdog its group is over, then reap it: the order
-/// [`forget_group`] asks for.
-pub fn wait_and_forget(
-    child: &mut std::process::Child,
-) -> std::io::Result<std::process::ExitStatus> {
-    if let Ok(fd) = sys::pidfd_open(child.id()) {
-        sys::wait_readable_always(fd.as_fd());
-    }
-    forget_group(child.id());
-    child.wait()
+/// One record for the watchdog's pipe: `kind` (`g` a group started, `f` a
+/// group is over) and the group id. Five bytes: a pipe write under
+/// `PIPE_BUF` is atomic, so records of several threads never interleave.
+fn record(kind: u8, pgid: u32) -> [u8; 5] {
+    let mut record = [kind, 0, 0, 0, 0];
+    record[1..].copy_from_slice(&pgid.to_le_bytes());
+    record
 }
 
 /// The watchdog's life: collect process groups until the runner ends,
@@ -125,8 +146,9 @@ fn watch(records: OwnedFd, runner: OwnedFd) -> ! {
     let mut groups: Vec<u32> = Vec::new();
     let mut buffer: Vec<u8> = Vec::new();
     let far = || std::time::Instant::now() + std::time::Duration::from_secs(3600);
-    // The runner's end is watched by pidfd: the pipe would reach end of
-    // file only when every holder is gone, and forked children hold copies.
+    // The runner's end is watched by pidfd or the life pipe: the records
+    // pipe would reach end of file only when every holder is gone, and
+    // children (adapters between fork and exec) hold copies.
     let read_some = |buffer: &mut Vec<u8>| -> bool {
         let mut chunk = [0u8; 4096];
         match (&records).read(&mut chunk) {
@@ -155,10 +177,10 @@ fn watch(records: OwnedFd, runner: OwnedFd) -> ! {
     }
     take_groups(&mut buffer, &mut groups);
     for &g in &groups {
-        sys::kill_group(g, libc::SIGKILL);
+        sys::kill_group(g);
     }
     // Everything the runner forked is in the watchdog's own group.
-    sys::kill_group(sys::getpid(), libc::SIGKILL);
+    sys::kill_group(std::process::id());
     sys::exit_now(0)
 }
 
@@ -175,26 +197,9 @@ fn take_groups(buffer: &mut Vec<u8>, groups: &mut Vec<u32>) {
     }
 }
 
-/// SIGINT and SIGTERM stop a run between cases and sequences: the partial
-/// report is written, marked incomplete, and the runner exits non-zero.
-pub fn install_stop_handlers() {
-    sys::install_stop_handlers();
-}
-
-/// Whether SIGINT or SIGTERM asked the run to stop.
-pub fn stop_requested() -> bool {
-    sys::stop_requested()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::take_groups;
-
-    fn record(kind: u8, pgid: u32) -> Vec<u8> {
-        let mut r = vec![kind];
-        r.extend_from_slice(&pgid.to_le_bytes());
-        r
-    }
+    use super::{record, take_groups};
 
     #[test]
     fn records_add_and_forget_groups_and_wait_for_whole_records() {

@@ -5,8 +5,13 @@
 //! divergences deeper in are found and shrunk.
 //!
 //! The implementation with a known divergence is the reference with one
-//! rule broken, as in `mutants.rs`; its "expectation file" lists that rule's
-//! clause.
+//! rule broken, as in the harness's `tests/mutants.rs`; its "expectation
+//! file" lists that rule's clause.
+//!
+//! Here, beside the runner, because one test drives a whole run
+//! (`procspec_runner::run`, which notes the steering in every sequence
+//! result); the others exercise the harness's state machine and suite path
+//! on the same diverging adapter.
 //!
 //! Unix only: the reference adapter and remote adapters need fork and pipes passed by number.
 #![cfg(unix)]
@@ -15,9 +20,9 @@ use procspec_harness::adapter::{Adapter, AdapterFailure, AdapterInfo, Observed};
 use procspec_harness::expectations::Expectations;
 use procspec_harness::machine::{exercised_clauses, run_machine, MachineConfig};
 use procspec_harness::reference_adapter::{register_targets, ReferenceAdapter};
-use procspec_harness::run::{run_implementation, RunOptions};
 use procspec_harness::suite::{self, MachineCheck};
 use procspec_reference::StartMethod;
+use procspec_runner::run::{run_implementation, RunOptions};
 use procspec_spec::model::{follow, transition, World};
 use procspec_spec::results::{CaseResult, ResultKind, Status};
 use procspec_spec::vocab::{ErrorKind, Op, Outcome, Ref, Step, Target};

@@ -7,14 +7,20 @@
 //! sequence result then says so in its `message` (`steered around known
 //! divergences (...): <clauses>`), so a report shows which clauses its
 //! sequences did not exercise. The report's fields are unchanged.
+//!
+//! A run stops early, its report marked incomplete, when the harness's
+//! supervisor hook says so (`procspec_harness::supervisor::stop_requested`:
+//! SIGINT or SIGTERM, once this crate's `supervisor::install` ran; never
+//! otherwise).
 
-use crate::adapter::Adapter;
-use crate::breaker::{Stall, Watched};
-use crate::cases::{run_case, LoadedCase};
-use crate::check::Coverage;
-use crate::expectations::Expectations;
-use crate::machine::{run_machine, MachineConfig};
-use crate::units::{self, Selection, Unit};
+use procspec_harness::adapter::Adapter;
+use procspec_harness::breaker::{Stall, Watched};
+use procspec_harness::cases::{run_case, LoadedCase};
+use procspec_harness::check::Coverage;
+use procspec_harness::expectations::Expectations;
+use procspec_harness::machine::{run_machine, MachineConfig};
+use procspec_harness::supervisor::stop_requested;
+use procspec_harness::units::{self, Selection, Unit};
 use procspec_spec::results::{CaseResult, LeakCounts, RunInfo, RunReport, Status};
 use std::path::PathBuf;
 
@@ -35,9 +41,10 @@ pub struct RunOptions {
     /// also steer the state machine (see the module docs).
     pub expectations: Expectations,
     /// Failed cases or sequences in a row (each after a restart) that end
-    /// the implementation's run; 0: never ([`crate::breaker`]).
+    /// the implementation's run; 0: never ([`procspec_harness::breaker`]).
     pub stall_threshold: u32,
-    /// The units to run ([`crate::units`]): all of them, or a shard's.
+    /// The units to run ([`procspec_harness::units`]): all of them, or a
+    /// shard's.
     pub selection: Selection,
 }
 
@@ -75,7 +82,7 @@ pub fn run_implementation<A: Adapter + ?Sized>(
     let info = adapter.info().clone();
     let mut report = RunReport {
         run_info: RunInfo {
-            timing_slack_ms: crate::check::slack_ms(),
+            timing_slack_ms: procspec_harness::check::slack_ms(),
             implementation: options.implementation.clone(),
             version: info.version.clone(),
             start_method: info.start_method.clone(),
@@ -101,7 +108,7 @@ pub fn run_implementation<A: Adapter + ?Sized>(
         .filter(|c| selected(Unit::Case(c.case.id.clone())))
         .collect();
     for c in &cases {
-        if crate::watchdog::stop_requested() {
+        if stop_requested() {
             report.run_info.complete = false;
             break;
         }
@@ -134,7 +141,7 @@ pub fn run_implementation<A: Adapter + ?Sized>(
         report.results.push(result);
     }
     for b in 0..units::block_count(options.sequences) {
-        if crate::watchdog::stop_requested() || !selected(Unit::Block(b)) {
+        if stop_requested() || !selected(Unit::Block(b)) {
             continue;
         }
         if let Some(why) = stall.tripped() {
@@ -187,7 +194,7 @@ pub fn run_implementation<A: Adapter + ?Sized>(
             report.results.push(r);
         }
     }
-    if crate::watchdog::stop_requested() {
+    if stop_requested() {
         report.run_info.complete = false;
     }
     report.recount();
