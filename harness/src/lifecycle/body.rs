@@ -32,8 +32,10 @@ pub(super) enum Kind {
     Exit(i32),
     /// Leave at once, no exit handler (`os._exit`).
     OsExit(i32),
-    /// Send this process `signal` with its default action.
-    SelfSignal(i32),
+    /// Send this process `signal` with its default action (the signal by
+    /// name: its number is the platform's, SIGUSR1 is 10 on Linux and 30
+    /// on macOS and the BSDs).
+    SelfSignal(procspec_spec::vocab::SelfSignal),
     Return,
     Raise,
     ExitWithMessage(String),
@@ -92,7 +94,7 @@ pub fn body_for(
         // The body of a subclass's overriding `run()`: `sys.exit(code)`
         // (the executor creates the object with `create_run_override`).
         Target::RunOverride { code } => Kind::Exit(i32::from(*code)),
-        Target::SelfSignal { signal } => Kind::SelfSignal(signal.number()),
+        Target::SelfSignal { signal } => Kind::SelfSignal(*signal),
         Target::Block | Target::IgnoreSigterm | Target::Agent => {
             let ch = Channel::listen(dir)?;
             let socket = ch.address.clone();

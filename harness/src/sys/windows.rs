@@ -162,19 +162,16 @@ pub fn wait_readable(socket: std::os::windows::io::BorrowedSocket<'_>, deadline:
 /// cannot be ignored).
 pub fn ignore_sigterm() {}
 
-/// `SIGABRT` as the model numbers it (Linux's).
-const SIGABRT: i32 = 6;
-
 /// End this process as a target that sends itself `signal` does on
 /// Windows: `abort()` is the C runtime's (exit code 3); any other signal
 /// does not exist there (Python has no `signal.SIGUSR1`), so the target
 /// raises: this panics, which a child reports as exit code 1.
-pub fn raise_default(signal: i32) -> ! {
-    if signal == SIGABRT {
+pub fn raise_default(signal: procspec_spec::vocab::SelfSignal) -> ! {
+    if signal == procspec_spec::vocab::SelfSignal::Abort {
         // SAFETY: the C runtime's abort ends the process; it never returns.
         unsafe { libc::abort() }
     }
-    panic!("procspec: there is no signal {signal} on Windows: the target raises")
+    panic!("procspec: there is no {signal:?} on Windows: the target raises")
 }
 
 /// Leave at once, no exit handler (the C runtime's `_exit`).

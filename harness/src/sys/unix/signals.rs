@@ -13,8 +13,13 @@ pub fn ignore_sigterm() {
 }
 
 /// Send this process `signal` with its default action (a target that dies
-/// of a signal it sends itself). No core file is written.
-pub fn raise_default(signal: i32) -> ! {
+/// of a signal it sends itself), by this platform's number for it. No core
+/// file is written.
+pub fn raise_default(signal: procspec_spec::vocab::SelfSignal) -> ! {
+    let signal = match signal {
+        procspec_spec::vocab::SelfSignal::Abort => libc::SIGABRT,
+        procspec_spec::vocab::SelfSignal::Usr1 => libc::SIGUSR1,
+    };
     let no_core = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
