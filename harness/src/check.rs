@@ -258,7 +258,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
         if observed.outcome.is_err() {
             if let Some(before) = processes_before {
                 let new: Vec<u32> = process_tree().difference(&before).copied().collect();
-                model::judge_failed_start(step, &new).map_err(|v| os_mismatch(v, index))?;
+                model::judge_failed_start(step, &new).map_err(|v| os_mismatch(*v, index))?;
             }
             self.probe_no_effect(step)?;
         } else if let Op::Close { p } = &step.op {
@@ -283,7 +283,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                 .any(|s| s.pid == pid && s.state != 'Z')
         };
         model::judge_pid(&self.world, step, *pid, known, live_below)
-            .map_err(|v| os_mismatch(v, index))?;
+            .map_err(|v| os_mismatch(*v, index))?;
         self.pids.entry(p.clone()).or_insert(*pid);
         Ok(())
     }
@@ -298,7 +298,7 @@ impl<'a, A: Adapter + ?Sized> Checker<'a, A> {
                 continue;
             }
             let zombie = crate::sys::stat(*pid).is_some_and(|s| s.state == 'Z');
-            model::judge_reaped(&self.world, p, *pid, zombie).map_err(|v| os_mismatch(v, step))?;
+            model::judge_reaped(&self.world, p, *pid, zombie).map_err(|v| os_mismatch(*v, step))?;
         }
         Ok(())
     }
@@ -522,10 +522,20 @@ fn os_mismatch(v: model::OsViolation, index: usize) -> Stop {
     Stop::Mismatch(Box::new(Mismatch {
         clause: v.clause.into(),
         step: index,
-        root: v.rooted_here.then(|| Blame {
-            clause: v.clause.into(),
-            step: index,
-        }),
+        root: match (
+            v.rooted_here,
+            v.root.and_then(|w| w.step.map(|s| (w.clause, s))),
+        ) {
+            (true, _) => Some(Blame {
+                clause: v.clause.into(),
+                step: index,
+            }),
+            (false, Some((clause, step))) => Some(Blame {
+                clause: clause.into(),
+                step,
+            }),
+            (false, None) => None,
+        },
         expected: vec![v.expected],
         observed: v.observed,
         message: v.message,

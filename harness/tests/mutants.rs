@@ -780,6 +780,51 @@ fn catalogue() -> Vec<Rule> {
         Rule {
             run_first: false,
             ..r(
+                "active-children-does-not-reap",
+                "active-children.joins-finished",
+                "active_children() leaves out the children that ended, without joining (reaping) them",
+                {
+                    fn lie(
+                        inner: &mut ReferenceAdapter,
+                        memo: &mut Memo,
+                        step: &Step,
+                        _: Observed,
+                    ) -> Result<Observed, AdapterFailure> {
+                        if step.op != Op::ActiveChildren {
+                            return inner.apply(step);
+                        }
+                        // Its own objects, asked on their sentinel (which
+                        // does not reap): ended ones are left out, the rest
+                        // listed; unstarted or closed ones answer errors.
+                        let own: Vec<Ref> = memo
+                            .created
+                            .iter()
+                            .filter(|(_, c)| c.at == step.at)
+                            .map(|(q, _)| q.clone())
+                            .collect();
+                        let mut listed = Vec::new();
+                        for q in own {
+                            let ended = inner.apply(&Step {
+                                at: step.at.clone(),
+                                op: Op::WaitSentinel {
+                                    p: q.clone(),
+                                    timeout_ms: 0,
+                                },
+                            })?;
+                            if ended.outcome == Outcome::Ok(Value::Bool(false)) {
+                                listed.push(q);
+                            }
+                        }
+                        listed.sort();
+                        Ok(ok(Value::Refs(listed)))
+                    }
+                    lie
+                },
+            )
+        },
+        Rule {
+            run_first: false,
+            ..r(
                 "join-does-not-reap",
                 "join.blocks",
                 "join() waits for the child's end on its sentinel but never reaps it",

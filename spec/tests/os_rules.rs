@@ -187,3 +187,30 @@ fn orphans_are_looked_for_among_the_children_of_dead_or_dying_creators() {
     let killed = world(&steps);
     assert_eq!(orphan_candidates(&killed).collect::<Vec<_>>(), [&r("p2")]);
 }
+
+/// A zombie is the failure of the rule of the op that saw its end: a join,
+/// or `active_children()` leaving out a finished child (it joined it).
+#[test]
+fn a_zombie_is_blamed_on_the_op_that_saw_the_end() {
+    let mut steps = started(Target::Exit { code: 3 });
+    steps.push(at("main", Op::ActiveChildren));
+    // The first arm lists none: the exiting child was polled and reaped.
+    let polled = world(&steps);
+    let v = judge_reaped(&polled, &r("p1"), 41, true).unwrap_err();
+    assert_eq!(v.clause, "active-children.joins-finished");
+    assert_eq!(v.root.and_then(|w| w.step), Some(2));
+    let mut steps = started(Target::Exit { code: 3 });
+    steps.push(at(
+        "main",
+        Op::Join {
+            p: r("p1"),
+            timeout_ms: None,
+        },
+    ));
+    let joined = world(&steps);
+    let v = judge_reaped(&joined, &r("p1"), 41, true).unwrap_err();
+    assert_eq!(
+        (v.clause, v.root.and_then(|w| w.step)),
+        ("join.blocks", Some(2))
+    );
+}

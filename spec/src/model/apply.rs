@@ -149,7 +149,25 @@ impl<'w> Builder<'w> {
         next: World,
         timing: Timing,
     ) {
-        let next = settle(next);
+        let mut next = settle(next);
+        // A process this arm turns `Exited` was seen to end by its creator
+        // (who reaped it) under this arm's rule: a zombie left behind is
+        // that rule's failure (`os::judge_reaped`).
+        for (r, x) in next.procs.iter_mut() {
+            let was_exited = self
+                .world
+                .procs
+                .get(r)
+                .is_some_and(|before| matches!(before.life, Life::Exited(_)));
+            // (An op that reaps as a side effect names its own rule:
+            // `active_children()`.)
+            if matches!(x.life, Life::Exited(_))
+                && !was_exited
+                && x.seen_ended_why.clause == "model"
+            {
+                x.seen_ended_why = Why::by(clause.unwrap_or("join.blocks"));
+            }
+        }
         self.arms.push(Arm {
             expect,
             clause,
@@ -525,6 +543,7 @@ fn start(t: &mut Builder, at: &Ref, p: &Ref, h: &Handle, own: bool) {
                 // over by start() ("inherited from the creating process").
                 daemon_why: Why::by("daemon.inherited"),
                 key_why: h.key_why,
+                seen_ended_why: Why::default(),
             },
         );
         if h.target == Target::Agent && w.inherit_handles {
@@ -1003,6 +1022,7 @@ fn active_children(t: &mut Builder, at: &Ref) {
                     Life::Lingering => x.life = exited(0),
                     _ => {}
                 }
+                x.seen_ended_why = Why::by("active-children.joins-finished");
             }
         }
         listed.sort();

@@ -10,7 +10,7 @@
 //! model decides"), and each rule is testable without processes
 //! (`spec/tests/os_rules.rs`).
 
-use super::world::{Life, World};
+use super::world::{Life, Why, World};
 use crate::vocab::{Op, Ref, Step};
 
 /// An OS fact that breaks a rule: the clause, and the wording of the
@@ -28,6 +28,9 @@ pub struct OsViolation {
     /// Whether the judged step itself is the root of the failure (it
     /// established what it broke), rather than an earlier step.
     pub rooted_here: bool,
+    /// The earlier step and rule that established what was broken, when
+    /// known (the op that saw a process end, for a zombie).
+    pub root: Option<Why>,
 }
 
 /// `pid.process-id` on an answered pid. `known` is the pid first seen for
@@ -43,24 +46,25 @@ pub fn judge_pid(
     answered: u32,
     known: Option<u32>,
     live_below_runner: impl FnOnce(u32) -> bool,
-) -> Result<(), OsViolation> {
+) -> Result<(), Box<OsViolation>> {
     let Op::Pid { p } = &step.op else {
         return Ok(());
     };
     if let Some(known) = known.filter(|k| *k != answered) {
-        return Err(OsViolation {
+        return Err(Box::new(OsViolation {
             clause: "pid.process-id",
             expected: format!("ok pid {known}"),
             observed: format!("ok pid {answered}"),
             message: format!("the pid of {p} changed from {known} to {answered}"),
             rooted_here: false,
-        });
+            root: None,
+        }));
     }
     let surely_running = world.procs.get(p).is_some_and(|x| x.life.is_running());
     if *p == step.at || !surely_running || live_below_runner(answered) {
         return Ok(());
     }
-    Err(OsViolation {
+    Err(Box::new(OsViolation {
         clause: "pid.process-id",
         expected: "the pid of a live process below the runner".into(),
         observed: format!("pid {answered}"),
@@ -68,7 +72,8 @@ pub fn judge_pid(
             "`{step}` answered pid {answered}, but {p} is running and no live process below the runner has that pid"
         ),
         rooted_here: false,
-    })
+        root: None,
+    }))
 }
 
 /// Whether `p` must have been reaped by now: the model says its creator
@@ -86,22 +91,42 @@ pub fn must_be_reaped(world: &World, p: &Ref) -> bool {
     matches!(x.life, Life::Exited(_)) && creator_acts
 }
 
-/// `join.blocks` on the OS state of `p` (pid `pid`): a process its
-/// creator saw end may not linger as a zombie (`join()` and the polls
-/// that report an exit code reap the child).
-pub fn judge_reaped(world: &World, p: &Ref, pid: u32, zombie: bool) -> Result<(), OsViolation> {
+/// The OS state of `p` (pid `pid`): a process its creator saw end may
+/// not linger as a zombie (`join()`, the polls that report an exit code
+/// and `active_children()` reap the child). The rule broken is the one of
+/// the op that saw the end (`Proc::seen_ended_why`), at its step.
+pub fn judge_reaped(
+    world: &World,
+    p: &Ref,
+    pid: u32,
+    zombie: bool,
+) -> Result<(), Box<OsViolation>> {
     if !zombie || !must_be_reaped(world, p) {
         return Ok(());
     }
-    Err(OsViolation {
-        clause: "join.blocks",
+    let why = world
+        .procs
+        .get(p)
+        .map(|x| x.seen_ended_why)
+        .unwrap_or_default();
+    let clause = if why.clause == "model" {
+        "join.blocks"
+    } else {
+        why.clause
+    };
+    Err(Box::new(OsViolation {
+        clause,
         expected: "reaped".into(),
         observed: "zombie".into(),
         message: format!(
             "{p} (pid {pid}) was seen to end by its creator, but it is still a zombie"
         ),
         rooted_here: false,
-    })
+        root: why.step.map(|step| Why {
+            clause,
+            step: Some(step),
+        }),
+    }))
 }
 
 /// Whether a failure of `op` must leave the process tree as it was: a
@@ -115,7 +140,7 @@ pub fn failure_starts_nothing(op: &Op) -> bool {
 /// them): `error.no-effect`, or for a subclass that skipped `__init__`,
 /// `construct.subclass-init-skipped` (refusing is allowed, refusing after
 /// starting a child is not). The step is its own root.
-pub fn judge_failed_start(step: &Step, new: &[u32]) -> Result<(), OsViolation> {
+pub fn judge_failed_start(step: &Step, new: &[u32]) -> Result<(), Box<OsViolation>> {
     if new.is_empty() || !failure_starts_nothing(&step.op) {
         return Ok(());
     }
@@ -123,13 +148,14 @@ pub fn judge_failed_start(step: &Step, new: &[u32]) -> Result<(), OsViolation> {
         Op::StartSkippingInit => "construct.subclass-init-skipped",
         _ => "error.no-effect",
     };
-    Err(OsViolation {
+    Err(Box::new(OsViolation {
         clause,
         expected: "no new process".into(),
         observed: format!("new process(es) {new:?}"),
         message: format!("`{step}` failed, yet started process(es) {new:?}"),
         rooted_here: true,
-    })
+        root: None,
+    }))
 }
 
 /// The processes an `orphans` op counts when they are still alive: those

@@ -118,6 +118,9 @@ pub struct Proc {
     pub daemon_why: Why,
     /// What established `key`.
     pub key_why: Why,
+    /// What made its creator see it end (and so reap it): the op that
+    /// turned its life `Exited` (a join, a poll, `active_children()`).
+    pub seen_ended_why: Why,
 }
 
 /// A process object held by some process.
@@ -283,6 +286,7 @@ impl World {
             mark(&mut x.name_why);
             mark(&mut x.daemon_why);
             mark(&mut x.key_why);
+            mark(&mut x.seen_ended_why);
         }
     }
 
