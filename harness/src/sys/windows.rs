@@ -136,7 +136,10 @@ static JOB: OnceLock<Result<usize, String>> = OnceLock::new();
 /// process may already be in, Windows 8 and later). `Err` names the call
 /// that failed and its error code.
 pub fn kill_tree_on_exit() -> Result<(), String> {
-    JOB.get_or_init(make_job).as_ref().map(|_| ()).map_err(Clone::clone)
+    JOB.get_or_init(make_job)
+        .as_ref()
+        .map(|_| ())
+        .map_err(Clone::clone)
 }
 
 fn make_job() -> Result<usize, String> {
