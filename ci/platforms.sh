@@ -8,7 +8,9 @@
 #   4. under Wine, with the ProcessPrng shim of ci/wine/: the reference's
 #      Windows tests (spawn, handles, TerminateProcess), then its spawn
 #      conformance suite (harness/tests/reference.rs: conformance_suite!
-#      through the lifecycle host, judged by Windows' outcomes).
+#      through the lifecycle host, judged by Windows' outcomes), then the
+#      harness's job object (harness/tests/job.rs: a killed process takes
+#      what it started with it; the leak guard finds orphans).
 # Installs its own tools: rustup targets, mingw-w64, wine64. A failed install
 # skips the steps that need it, saying so; every step prints its duration.
 set -uo pipefail
@@ -70,6 +72,9 @@ if [ $have_targets = 1 ] && [ $have_mingw = 1 ] && [ $have_wine = 1 ]; then
     step "Windows under Wine: reference spawn conformance" env \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/ci/wine/runner" \
         cargo test -p procspec-harness --target x86_64-pc-windows-gnu --test reference
+    step "Windows under Wine: a killed process leaves nothing (the job object)" env \
+        CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/ci/wine/runner" \
+        cargo test -p procspec-harness --target x86_64-pc-windows-gnu --test job
 else
     skip "Windows under Wine" "needs the Windows target, mingw-w64 and wine64"
 fi

@@ -7,16 +7,43 @@
 //! counts them (the `orphans` op) and reaps them. A leak is a failure of
 //! the implementation under test; the guard then kills and reaps what is
 //! left, so the next case starts clean.
+//!
+//! Windows has no subreaper and does not reparent: there `install()` puts
+//! the process in a job object that kills every process still in it when
+//! the process ends, however it ends (what the runner's watchdog does on
+//! Unix), and the guard looks at the job's process list as well as the
+//! process tree, so a process whose parent has ended is still found.
 
 use crate::sys;
 use procspec_spec::results::LeakCounts;
 use std::sync::OnceLock;
 
 /// Make the runner a subreaper (once per process). Returns whether the
-/// kernel agreed.
+/// kernel agreed. On Windows, put the process in its kill-on-close job
+/// instead ([`job`] says whether that worked); it is never a subreaper.
 pub fn install() -> bool {
     static SUBREAPER: OnceLock<bool> = OnceLock::new();
-    *SUBREAPER.get_or_init(sys::become_subreaper)
+    *SUBREAPER.get_or_init(|| {
+        let _ = sys::kill_tree_on_exit();
+        sys::become_subreaper()
+    })
+}
+
+/// Windows: whether this process is in a job object of its own that kills
+/// every process it started (at any depth, after [`install`]) when it
+/// ends. Installs first. `Err` says which call the system refused, or,
+/// on Unix, that there are no job objects (the runner's watchdog does
+/// this there).
+pub fn job() -> Result<(), String> {
+    install();
+    sys::kill_tree_on_exit()
+}
+
+/// Windows: the pids in this process's job (this one included), which
+/// holds orphans the process tree does not show. `Err` when there is no
+/// job or the system cannot list it.
+pub fn job_members() -> Result<Vec<u32>, String> {
+    sys::job_members()
 }
 
 /// Whether this platform has a child subreaper at all (Linux), without
@@ -120,7 +147,7 @@ impl LeakGuard {
                 leaks.adapter_fds = after.saturating_sub(*before);
             }
         }
-        for d in sys::descendants(sys::getpid()) {
+        for d in sys::own_tree() {
             if allowed.contains(&d.pid) || is_helper(d.pid) {
                 continue;
             }
@@ -151,7 +178,7 @@ pub fn kill_descendants() {
 /// too), then reap the runner's direct children that were killed.
 pub fn kill_descendants_except(keep: &[u32]) {
     for _round in 0..10 {
-        let ds: Vec<_> = sys::descendants(sys::getpid())
+        let ds: Vec<_> = sys::own_tree()
             .into_iter()
             .filter(|d| !keep.contains(&d.pid) && !is_helper(d.pid))
             .collect();

@@ -5,12 +5,30 @@
 //! what a child body needs (the C runtime's `abort` and `_exit`). No
 //! subreaper (orphans are not counted), no zombies (a process ends as a
 //! whole), no stop signals.
+//!
+//! A job object with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`, made at
+//! `guard::install()` with this process in it: every process started
+//! afterwards, at any depth, is in it too, and its only handle is this
+//! process's, never closed, so when this process ends, however it ends,
+//! the system closes it and kills whatever is still in the job (the
+//! counterpart of the runner's watchdog for a `cargo test` run). Its
+//! process list is the leak guard's view of what is left, orphans
+//! included.
 
+use std::sync::OnceLock;
 use std::time::Instant;
-use windows_sys::Win32::Foundation::{CloseHandle, FILETIME, HANDLE, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::Foundation::{
+    CloseHandle, GetLastError, ERROR_MORE_DATA, FILETIME, HANDLE, INVALID_HANDLE_VALUE,
+};
 use windows_sys::Win32::Networking::WinSock::{WSAPoll, POLLRDNORM, SOCKET, WSAPOLLFD};
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Process32FirstW, Process32NextW, PROCESSENTRY32W, TH32CS_SNAPPROCESS,
+};
+use windows_sys::Win32::System::JobObjects::{
+    AssignProcessToJobObject, CreateJobObjectW, JobObjectBasicProcessIdList,
+    JobObjectExtendedLimitInformation, QueryInformationJobObject, SetInformationJobObject,
+    JOBOBJECT_BASIC_PROCESS_ID_LIST, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
 use windows_sys::Win32::System::Threading::{
     GetCurrentProcess, GetProcessHandleCount, GetProcessId, GetProcessTimes, OpenProcess,
@@ -92,14 +110,129 @@ fn open(pid: u32, access: u32) -> Option<HANDLE> {
     (!h.is_null()).then_some(h)
 }
 
-/// Terminates `pid` (exit code 1); errors (already gone) are ignored.
+/// Terminates `pid` (exit code 1) and waits (up to 5 s) until it has
+/// ended, so that whoever looks next, the job's process list included,
+/// no longer sees it; errors (already gone) are ignored.
 pub fn kill(pid: u32, _signal: i32) {
-    if let Some(h) = open(pid, PROCESS_TERMINATE) {
-        // SAFETY: `h` is a live handle with PROCESS_TERMINATE, closed once.
+    if let Some(h) = open(pid, PROCESS_TERMINATE | SYNCHRONIZE) {
+        // SAFETY: `h` is a live handle with PROCESS_TERMINATE and
+        // SYNCHRONIZE, closed once.
         unsafe {
             TerminateProcess(h, 1);
+            WaitForSingleObject(h, 5_000);
             CloseHandle(h);
         }
+    }
+}
+
+/// The job made by [`kill_tree_on_exit`]: its handle's value (never
+/// closed), or why there is none.
+static JOB: OnceLock<Result<usize, String>> = OnceLock::new();
+
+/// Put this process (once) in a new job object that kills every process
+/// still in it when its last handle closes, which is when this process
+/// ends: the handle is not inheritable and never closed. Processes this
+/// one starts afterwards are in the job too (a job nested in the one this
+/// process may already be in, Windows 8 and later). `Err` names the call
+/// that failed and its error code.
+pub fn kill_tree_on_exit() -> Result<(), String> {
+    JOB.get_or_init(make_job)
+        .as_ref()
+        .map(|_| ())
+        .map_err(Clone::clone)
+}
+
+fn make_job() -> Result<usize, String> {
+    let failed = |call: &str| {
+        // SAFETY: reads this thread's last error code; no arguments.
+        let code = unsafe { GetLastError() };
+        format!("{call} failed (error {code})")
+    };
+    // SAFETY: no security attributes (the handle is not inheritable) and
+    // no name; a null handle means failure.
+    let job = unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) };
+    if job.is_null() {
+        return Err(failed("CreateJobObjectW"));
+    }
+    let mut limits = JOBOBJECT_EXTENDED_LIMIT_INFORMATION::default();
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    // SAFETY: `job` is the live job just made; `limits` is a valid
+    // JOBOBJECT_EXTENDED_LIMIT_INFORMATION of the size passed.
+    let set = unsafe {
+        SetInformationJobObject(
+            job,
+            JobObjectExtendedLimitInformation,
+            (&raw const limits).cast(),
+            std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+        )
+    };
+    if set == 0 {
+        let e = failed("SetInformationJobObject(JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE)");
+        // SAFETY: `job` is ours, closed once (nothing is in it yet).
+        unsafe { CloseHandle(job) };
+        return Err(e);
+    }
+    // SAFETY: `job` is live; the pseudo-handle names this process.
+    if unsafe { AssignProcessToJobObject(job, GetCurrentProcess()) } == 0 {
+        let e = failed("AssignProcessToJobObject(this process)");
+        // SAFETY: as above: nothing is in the job.
+        unsafe { CloseHandle(job) };
+        return Err(e);
+    }
+    Ok(job as usize)
+}
+
+/// The pids of the processes in this process's job (this one included).
+/// `Err` when there is no job, or the system cannot list it.
+pub fn job_members() -> Result<Vec<u32>, String> {
+    match JOB.get() {
+        Some(Ok(job)) => job_processes(*job as HANDLE),
+        Some(Err(e)) => Err(e.clone()),
+        None => Err("no job: guard::install() was not called".into()),
+    }
+}
+
+/// `JobObjectBasicProcessIdList` of `job`, the buffer grown until the
+/// whole list fits. `Err` names the failed call and its error code.
+fn job_processes(job: HANDLE) -> Result<Vec<u32>, String> {
+    let header = std::mem::offset_of!(JOBOBJECT_BASIC_PROCESS_ID_LIST, ProcessIdList)
+        / std::mem::size_of::<usize>();
+    let mut room = 64usize;
+    loop {
+        // usize words: the structure's alignment, its header then the ids.
+        let mut buf = vec![0usize; header + room];
+        let bytes = u32::try_from(std::mem::size_of_val(buf.as_slice())).unwrap_or(u32::MAX);
+        // SAFETY: `job` is live (never closed); `buf` is writable for
+        // `bytes` bytes and aligned for JOBOBJECT_BASIC_PROCESS_ID_LIST.
+        let ok = unsafe {
+            QueryInformationJobObject(
+                job,
+                JobObjectBasicProcessIdList,
+                buf.as_mut_ptr().cast(),
+                bytes,
+                std::ptr::null_mut(),
+            )
+        };
+        // SAFETY: the buffer starts with the list's header, written by
+        // the call (or still zero); read without moving it.
+        let list = unsafe { &*buf.as_ptr().cast::<JOBOBJECT_BASIC_PROCESS_ID_LIST>() };
+        let (assigned, listed) = (
+            list.NumberOfAssignedProcesses as usize,
+            list.NumberOfProcessIdsInList as usize,
+        );
+        if ok == 0 {
+            // SAFETY: reads this thread's last error code; no arguments.
+            let code = unsafe { GetLastError() };
+            if code != ERROR_MORE_DATA || room > 1 << 20 {
+                return Err(format!(
+                    "QueryInformationJobObject(JobObjectBasicProcessIdList) failed (error {code})"
+                ));
+            }
+        } else if listed >= assigned || room > 1 << 20 {
+            let ids = &buf[header..header + listed.min(room)];
+            return Ok(ids.iter().map(|&id| id as u32).collect());
+        }
+        room = (assigned + 16).max(room * 2);
     }
 }
 

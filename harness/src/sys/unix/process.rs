@@ -94,3 +94,14 @@ pub fn block_forever() -> ! {
         }
     }
 }
+
+/// No job objects on Unix: what ends a killed runner's tree there is the
+/// runner's watchdog (and the test process's subreaper reaps its orphans).
+pub fn kill_tree_on_exit() -> Result<(), String> {
+    Err("no job objects on Unix: the runner's watchdog ends a killed runner's tree".into())
+}
+
+/// No job objects on Unix: nothing beyond the process tree.
+pub fn job_members() -> Result<Vec<u32>, String> {
+    Err("no job objects on Unix".into())
+}
