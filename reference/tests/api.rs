@@ -70,3 +70,128 @@ fn the_current_process_debugs_as_its_fields_without_the_key() {
     assert!(text.contains("name: \"MainProcess\""), "{text}");
     assert!(!text.contains("authkey"), "{text}");
 }
+
+/// `Debug` of a process object is CPython's `repr`: the name as Python's
+/// `%r` prints it (quotes chosen as Python does, control characters
+/// escaped), the status, the daemon flag.
+#[test]
+fn a_process_debugs_as_cpythons_repr() {
+    let me = std::process::id();
+    let cases = [
+        (
+            "plain",
+            format!("<Process name='plain' parent={me} initial>"),
+        ),
+        (
+            "it's",
+            format!("<Process name=\"it's\" parent={me} initial>"),
+        ),
+        (
+            "both'\"",
+            format!("<Process name='both\\'\"' parent={me} initial>"),
+        ),
+        (
+            "tab\tnl\nbell\u{7}del\u{7f}",
+            format!("<Process name='tab\\tnl\\nbell\\x07del\\x7f' parent={me} initial>"),
+        ),
+    ];
+    for (name, repr) in cases {
+        let p = Process::builder(Target::none()).name(name).build();
+        assert_eq!(format!("{p:?}"), repr, "{name:?}");
+    }
+    let daemonic = Process::builder(Target::none())
+        .name("d")
+        .daemon(true)
+        .build();
+    assert_eq!(
+        format!("{daemonic:?}"),
+        format!("<Process name='d' parent={me} initial daemon>")
+    );
+    let builder = Process::builder(Target::none()).name("b");
+    let text = format!("{builder:?}");
+    assert!(
+        text.starts_with("Builder {") && text.contains("Some(\"b\")"),
+        "{text}"
+    );
+    assert_eq!(format!("{:?}", Target::none()), "Target::none()");
+}
+
+/// A stopped process's `repr` names the signal that ended it, as CPython
+/// does (`exitcode=-SIGTERM`), for every signal CPython names there.
+#[test]
+fn a_stopped_process_repr_names_its_signal() {
+    let t = common::begin();
+    let signals = [
+        (1, "SIGHUP"),
+        (2, "SIGINT"),
+        (3, "SIGQUIT"),
+        (4, "SIGILL"),
+        (6, "SIGABRT"),
+        (9, "SIGKILL"),
+        (10, "SIGUSR1"),
+        (11, "SIGSEGV"),
+        (12, "SIGUSR2"),
+        (13, "SIGPIPE"),
+        (14, "SIGALRM"),
+        (15, "SIGTERM"),
+    ];
+    let mut reprs = Vec::new();
+    for (number, _) in signals {
+        let p = Process::builder(Target::function(move || common::die_of_signal(number)))
+            .start_method(StartMethod::Fork)
+            .build();
+        p.start().unwrap();
+        p.join(None).unwrap();
+        reprs.push(format!("{p:?}"));
+        p.close().unwrap();
+    }
+    t.finish();
+    for ((number, name), repr) in signals.iter().zip(&reprs) {
+        let (number, name) = (*number, *name);
+        if cfg!(target_os = "linux") || !matches!(number, 10 | 12) {
+            assert!(
+                repr.ends_with(&format!(" stopped exitcode=-{name}>")),
+                "{number}: {repr}"
+            );
+        }
+    }
+}
+
+/// The key set on an object is the key it then has.
+#[test]
+fn a_key_set_is_the_key_read() {
+    let p = Process::new(Target::none());
+    let key = procspec_reference::Authkey::new(b"k".to_vec());
+    p.set_authkey(key.clone()).unwrap();
+    assert_eq!(p.authkey().unwrap(), key);
+}
+
+/// A sentinel's descriptor is the same through `AsRawFd` and `Debug`.
+#[test]
+fn a_sentinel_shows_its_descriptor() {
+    use std::os::fd::AsRawFd;
+    let t = common::begin();
+    let p = Process::new(Target::none());
+    p.start().unwrap();
+    let s = p.sentinel().unwrap();
+    let fd = AsRawFd::as_raw_fd(&s);
+    let shown = (fd, s.as_raw_fd(), format!("{s:?}"));
+    p.join(None).unwrap();
+    p.close().unwrap();
+    t.finish();
+    assert!(shown.0 > 2);
+    assert_eq!(shown.0, shown.1);
+    assert_eq!(shown.2, format!("Sentinel {{ raw: {} }}", shown.0));
+}
+
+/// A serialised handle keeps its start method (encoded as a number on the
+/// wire).
+#[test]
+fn a_serialised_handle_keeps_its_start_method() {
+    for m in [StartMethod::Fork, StartMethod::Spawn] {
+        let p = Process::builder(Target::none()).start_method(m).build();
+        let wire = serde_json::to_string(&p).unwrap();
+        let back: Process = serde_json::from_str(&wire).unwrap();
+        assert_eq!(back.start_method(), m, "{wire}");
+    }
+}

@@ -284,3 +284,18 @@ pub fn register_targets() {
     register("probe", t_probe);
     register("grandchildren", t_grandchildren);
 }
+
+/// End this (child) process by `signal` with its default action, without
+/// a core file.
+pub fn die_of_signal(signal: i32) {
+    let no_core = nix::sys::resource::Resource::RLIMIT_CORE;
+    let _ = nix::sys::resource::setrlimit(no_core, 0, 0);
+    let sig = nix::sys::signal::Signal::try_from(signal).unwrap();
+    // SAFETY: setting SIG_DFL installs no handler code.
+    #[allow(unsafe_code)]
+    unsafe {
+        let _ = nix::sys::signal::signal(sig, nix::sys::signal::SigHandler::SigDfl);
+    }
+    let _ = nix::sys::signal::raise(sig);
+    std::process::exit(100);
+}
