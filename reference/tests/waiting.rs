@@ -164,6 +164,37 @@ fn fallback_entry() {
         q.close().unwrap();
         drop(gate);
     }
+    // A child that ends while its own child lives on: its sentinel (a pipe
+    // only it holds the write end of) is ready, because the grandchild
+    // closed the copy of that end it inherited at its fork.
+    let gate = Gate::new();
+    let (life_r, life_w) = common::pipe();
+    let g = gate.fd();
+    let p = Process::builder(Target::function(move || {
+        let grandchild = Process::builder(Target::function(move || common::wait_gate(g)))
+            .start_method(StartMethod::Fork)
+            .build();
+        grandchild.start().unwrap();
+        // End at once: no exit handler waits for the grandchild.
+        common::die_of_signal(9);
+    }))
+    .start_method(StartMethod::Fork)
+    .build();
+    p.start().unwrap();
+    drop(life_w);
+    let ready = p
+        .sentinel()
+        .unwrap()
+        .wait(Some(Duration::from_secs(10)))
+        .unwrap();
+    gate.release(1);
+    // The grandchild (orphaned, not ours to reap) has ended once the last
+    // copy of the life pipe's write end is closed.
+    let _ = common::read_all(life_r);
+    p.join(None).unwrap();
+    p.close().unwrap();
+    drop(gate);
+    assert!(ready, "the sentinel waited for the grandchild too");
     println!("fallback checked");
     t.finish();
 }
