@@ -195,3 +195,27 @@ fn a_serialised_handle_keeps_its_start_method() {
         assert_eq!(back.start_method(), m, "{wire}");
     }
 }
+
+/// A spawned child runs with its creator's environment (the spawn
+/// payload's descriptor variable aside).
+#[test]
+fn a_spawned_child_has_its_creators_environment() {
+    let t = common::begin();
+    let (r, w) = common::pipe();
+    let p = Process::builder(Target::registered(
+        "env_var",
+        &(std::os::fd::AsRawFd::as_raw_fd(&w), "PATH"),
+    ))
+    .start_method(StartMethod::Spawn)
+    .pass_fd(std::os::fd::AsRawFd::as_raw_fd(&w))
+    .build();
+    p.start().unwrap();
+    let seen: Option<String> = common::recv(&r);
+    p.join(None).unwrap();
+    let code = p.exitcode().unwrap();
+    p.close().unwrap();
+    drop((r, w));
+    t.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(seen, std::env::var("PATH").ok());
+}

@@ -273,6 +273,12 @@ fn t_grandchildren((fd, gate, via_exit): (RawFd, RawFd, bool)) {
     }
 }
 
+/// Sends the value of the environment variable `name` as this process
+/// sees it.
+fn t_env_var((fd, name): (RawFd, String)) {
+    send(fd, &std::env::var(name).ok());
+}
+
 /// Registers every target above. Called by `begin()` and by the spawn
 /// entry test before `init()`.
 pub fn register_targets() {
@@ -283,6 +289,7 @@ pub fn register_targets() {
     register("panic", t_panic);
     register("probe", t_probe);
     register("grandchildren", t_grandchildren);
+    register("env_var", t_env_var);
 }
 
 /// End this (child) process by `signal` with its default action, without
