@@ -219,3 +219,50 @@ fn a_spawned_child_has_its_creators_environment() {
     assert_eq!(code, Some(0));
     assert_eq!(seen, std::env::var("PATH").ok());
 }
+
+/// A registered target that cannot start fails `start()` with CPython's
+/// kind and leaves the object startable: an unknown name, or arguments
+/// that cannot be encoded.
+#[test]
+fn a_target_that_cannot_start_is_refused_and_kept() {
+    let t = common::begin();
+    let unknown = Process::new(Target::registered("no-such-target", &0));
+    for _ in 0..2 {
+        assert_eq!(
+            unknown.start().unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
+    // JSON object keys must be strings: a tuple key cannot be encoded.
+    let args = std::collections::BTreeMap::from([((1, 2), 3)]);
+    let unencodable = Process::new(Target::registered("exit_with", &args));
+    let started = unencodable.start();
+    if started.is_ok() {
+        // Wrongly started: clean up before failing.
+        unencodable.join(None).unwrap();
+        unencodable.close().unwrap();
+    } else {
+        assert!(!unencodable.is_alive().unwrap());
+    }
+    assert_eq!(
+        started.map_err(|e| e.kind()),
+        Err(ErrorKind::NotSerializable)
+    );
+    t.finish();
+}
+
+/// A program whose spawn-payload variable names a descriptor that is not
+/// open is not a spawned child: `init()` returns and the program runs.
+#[test]
+fn a_payload_variable_naming_a_closed_descriptor_is_ignored() {
+    let t = common::begin();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["spawn_entry", "--exact", "--test-threads=1", "-q"])
+        .env("PROCSPEC_REFERENCE_SPAWN_FD", "987")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    t.finish();
+    assert!(status.success(), "{status:?}");
+}

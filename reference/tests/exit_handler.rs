@@ -178,6 +178,7 @@ fn a_childs_unflushed_output_is_flushed_before_it_exits() {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}");
     assert_eq!(text.matches("in-child|").count(), 1, "{text}");
+    assert_eq!(text.matches("in-grandchild|").count(), 1, "{text}");
     t.finish();
 }
 
@@ -186,9 +187,19 @@ fn child_output_entry() {
     if std::env::var_os("PROCSPEC_REFERENCE_CHILD_OUTPUT").is_none() {
         return;
     }
-    let p = Process::builder(Target::function(|| print!("in-child|")))
-        .start_method(StartMethod::Fork)
-        .build();
+    // The child prints, and so does its own child (whose stdout must
+    // survive the sentinel bookkeeping of two forks).
+    let p = Process::builder(Target::function(|| {
+        print!("in-child|");
+        let g = Process::builder(Target::function(|| print!("in-grandchild|")))
+            .start_method(StartMethod::Fork)
+            .build();
+        g.start().unwrap();
+        g.join(None).unwrap();
+        assert_eq!(g.exitcode().unwrap(), Some(0));
+    }))
+    .start_method(StartMethod::Fork)
+    .build();
     p.start().unwrap();
     p.join(None).unwrap();
     assert_eq!(p.exitcode().unwrap(), Some(0));
