@@ -1,3 +1,4 @@
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use procspec_reference::{Process, StartMethod, Target};
@@ -195,6 +196,52 @@ fn fallback_entry() {
     p.close().unwrap();
     drop(gate);
     assert!(ready, "the sentinel waited for the grandchild too");
+
+    // The same under spawn: the spawned child keeps its sentinel's write
+    // end out of its own spawned children (close-on-exec), so its sentinel
+    // is ready when it ends though the grandchild lives on.
+    let gate = Gate::new();
+    let (life_r, life_w) = common::pipe();
+    let fds = (gate.fd(), life_w.as_raw_fd());
+    let p = Process::builder(Target::registered("spawn_then_die", &fds))
+        .start_method(StartMethod::Spawn)
+        .pass_fd(fds.0)
+        .pass_fd(fds.1)
+        .build();
+    p.start().unwrap();
+    drop(life_w);
+    let ready = p
+        .sentinel()
+        .unwrap()
+        .wait(Some(Duration::from_secs(10)))
+        .unwrap();
+    gate.release(1);
+    let _ = common::read_all(life_r);
+    p.join(None).unwrap();
+    p.close().unwrap();
+    drop(gate);
+    assert!(
+        ready,
+        "the spawned child's sentinel waited for its spawned child"
+    );
+
+    // A ready pipe sentinel means the exit code is known: the pipe hangs up
+    // a moment before the child can be reaped, and `exitcode` then reaps
+    // it blocking (Popen::reap) instead of answering "still running". The
+    // window is short: many children make it likely to be hit.
+    for _ in 0..200 {
+        let p = Process::builder(Target::none())
+            .start_method(StartMethod::Fork)
+            .build();
+        p.start().unwrap();
+        assert!(p.sentinel().unwrap().wait(None).unwrap());
+        assert_eq!(
+            p.exitcode().unwrap(),
+            Some(0),
+            "ready sentinel, no exit code"
+        );
+        p.close().unwrap();
+    }
     println!("fallback checked");
     t.finish();
 }

@@ -273,6 +273,19 @@ fn t_grandchildren((fd, gate, via_exit): (RawFd, RawFd, bool)) {
     }
 }
 
+/// Spawns a grandchild that blocks on `gate` and holds `life` (both
+/// passed to it), then dies of SIGKILL at once (no exit handler waits for
+/// the grandchild).
+fn t_spawn_then_die((gate, life): (RawFd, RawFd)) {
+    let grandchild = Process::builder(Target::registered("block", &gate))
+        .start_method(procspec_reference::StartMethod::Spawn)
+        .pass_fd(gate)
+        .pass_fd(life)
+        .build();
+    grandchild.start().unwrap();
+    die_of_signal(9);
+}
+
 /// Sends the value of the environment variable `name` as this process
 /// sees it.
 fn t_env_var((fd, name): (RawFd, String)) {
@@ -290,6 +303,7 @@ pub fn register_targets() {
     register("probe", t_probe);
     register("grandchildren", t_grandchildren);
     register("env_var", t_env_var);
+    register("spawn_then_die", t_spawn_then_die);
 }
 
 /// End this (child) process by `signal` with its default action, without
