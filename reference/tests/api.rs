@@ -220,6 +220,29 @@ fn a_spawned_child_has_its_creators_environment() {
     assert_eq!(seen, std::env::var("PATH").ok());
 }
 
+/// A spawned child's arguments arrive whole however large: a payload of
+/// several pipe buffers is written to the end while the child reads it.
+#[test]
+fn a_spawned_child_gets_a_payload_larger_than_a_pipe_buffer() {
+    let t = common::begin();
+    let (r, w) = common::pipe();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&w);
+    let text = "x".repeat(1 << 20);
+    let p = Process::builder(Target::registered("len", &(fd, &text)))
+        .start_method(StartMethod::Spawn)
+        .pass_fd(fd)
+        .build();
+    p.start().unwrap();
+    drop(w);
+    let seen: Option<usize> = std::panic::catch_unwind(|| common::recv(&r)).ok();
+    p.join(None).unwrap();
+    let code = p.exitcode().unwrap();
+    p.close().unwrap();
+    drop(r);
+    t.finish();
+    assert_eq!((code, seen), (Some(0), Some(text.len())));
+}
+
 /// A registered target that cannot start fails `start()` with CPython's
 /// kind and leaves the object startable: an unknown name, or arguments
 /// that cannot be encoded.

@@ -273,6 +273,11 @@ fn t_grandchildren((fd, gate, via_exit): (RawFd, RawFd, bool)) {
     }
 }
 
+/// Sends the length of `text` (how much of a large argument arrived).
+fn t_len((fd, text): (RawFd, String)) {
+    send(fd, &text.len());
+}
+
 /// Spawns a grandchild that blocks on `gate` and holds `life` (both
 /// passed to it), then dies of SIGKILL at once (no exit handler waits for
 /// the grandchild).
@@ -304,6 +309,7 @@ pub fn register_targets() {
     register("grandchildren", t_grandchildren);
     register("env_var", t_env_var);
     register("spawn_then_die", t_spawn_then_die);
+    register("len", t_len);
 }
 
 /// End this (child) process by `signal` with its default action, without
