@@ -51,6 +51,16 @@ pub mod reference;
 mod transport;
 
 pub use body::Body;
+
+/// End this process at once with `code`, running no exit handler (what
+/// `os._exit` does): for an implementation whose children leave that way
+/// (its [`Lifecycle::exit`] after its own clean-up), and for a test that
+/// needs a child to skip the implementation's exit path (the mutation
+/// catalogue's `daemonic-children-outlive-exit`). Flush what must be seen
+/// first: buffered output is lost.
+pub fn exit_now(code: i32) -> ! {
+    crate::sys::exit_now(code)
+}
 pub use host::{Host, OP_DEADLINE};
 
 use procspec_spec::vocab::{Capability, ErrorKind};

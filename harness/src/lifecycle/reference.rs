@@ -17,12 +17,32 @@ use std::time::Duration;
 pub struct ReferenceLifecycle {
     /// Fork or spawn (children find their body registered either way).
     pub method: StartMethod,
+    /// The registered target children run their body under; `None`: the
+    /// standard one of `method` ([`register_body`]).
+    child_entry: Option<&'static str>,
 }
 
 impl ReferenceLifecycle {
     /// The reference under `method`.
     pub fn new(method: StartMethod) -> ReferenceLifecycle {
-        ReferenceLifecycle { method }
+        ReferenceLifecycle {
+            method,
+            child_entry: None,
+        }
+    }
+
+    /// The reference under `method`, whose children run their body under
+    /// `entry`, a target the caller registered (`procspec_reference::register`)
+    /// that calls [`Body::run`] with this same lifecycle and then does what
+    /// it likes. A door for tests only: the mutation catalogue changes what
+    /// a child does once its target returns (an exit path that forgets its
+    /// daemonic children) without a switch in the reference crate. Under
+    /// spawn the entry must be registered in the re-executed program too.
+    pub fn with_child_entry(method: StartMethod, entry: &'static str) -> ReferenceLifecycle {
+        ReferenceLifecycle {
+            method,
+            child_entry: Some(entry),
+        }
     }
 }
 
@@ -33,14 +53,10 @@ const BODY: [&str; 2] = ["procspec.lifecycle-fork", "procspec.lifecycle-spawn"];
 /// Register the entry points of children (see the module docs).
 pub fn register_body() {
     register(BODY[0], |b: Body| {
-        b.run(ReferenceLifecycle {
-            method: StartMethod::Fork,
-        })
+        b.run(ReferenceLifecycle::new(StartMethod::Fork))
     });
     register(BODY[1], |b: Body| {
-        b.run(ReferenceLifecycle {
-            method: StartMethod::Spawn,
-        })
+        b.run(ReferenceLifecycle::new(StartMethod::Spawn))
     });
 }
 
@@ -108,7 +124,9 @@ impl Lifecycle for ReferenceLifecycle {
     }
 
     fn create(&mut self, body: Body, name: Option<&str>, daemon: Option<bool>) -> Res<Process> {
-        let entry = BODY[usize::from(self.method != StartMethod::Fork)];
+        let entry = self
+            .child_entry
+            .unwrap_or(BODY[usize::from(self.method != StartMethod::Fork)]);
         let target = Target::registered(entry, &body);
         let mut b = Process::builder(target).start_method(self.method);
         if let Some(n) = name {
