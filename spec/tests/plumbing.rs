@@ -31,6 +31,12 @@ fn expect_matches() {
     check(Expect::RootAuthkey, &key, Some("ab"), true);
     check(Expect::RootAuthkey, &key, Some("cd"), false);
     check(Expect::RootAuthkey, &pid, None, false);
+    // A random key's length: at least `min`, an int.
+    let int = |n| Outcome::Ok(Value::Int(n));
+    check(Expect::IntAtLeast(32), &int(32), None, true);
+    check(Expect::IntAtLeast(32), &int(64), None, true);
+    check(Expect::IntAtLeast(32), &int(31), None, false);
+    check(Expect::IntAtLeast(0), &pid, None, false);
     assert!(Expect::Is(err.clone()).is_err());
     assert!(!Expect::Is(none.clone()).is_err());
     assert!(!Expect::AnyPid.is_err());
