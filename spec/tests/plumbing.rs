@@ -194,6 +194,11 @@ fn report_counting_and_defaults() {
     }))
     .unwrap();
     assert!(info.complete, "complete defaults to true");
+    assert_eq!(
+        info.timing_slack_ms,
+        procspec_spec::results::DEFAULT_SLACK_MS,
+        "the slack defaults to 5 s"
+    );
     let mut report = RunReport {
         run_info: info,
         results: vec![
