@@ -232,3 +232,50 @@ fn report_counting_and_defaults() {
     assert!(json(step(false)).get("irrelevant").is_none());
     assert_eq!(json(step(true))["irrelevant"], true);
 }
+
+#[test]
+fn a_targets_exit_code() {
+    use procspec_spec::vocab::SelfSignal;
+    let check = |t: Target, want: Option<i32>| assert_eq!(t.exit_code(), want, "{t:?}");
+    check(Target::Exit { code: 7 }, Some(7));
+    check(Target::Return, Some(0));
+    check(Target::Raise, Some(1));
+    // Base 6 digits: a, b, then c (5 when left out).
+    check(
+        Target::Args {
+            a: 1,
+            b: 2,
+            c: Some(3),
+        },
+        Some(36 + 12 + 3),
+    );
+    check(
+        Target::Args {
+            a: 2,
+            b: 3,
+            c: None,
+        },
+        Some(72 + 18 + 5),
+    );
+    check(
+        Target::Args {
+            a: 0,
+            b: 0,
+            c: Some(0),
+        },
+        Some(0),
+    );
+    check(
+        Target::SelfSignal {
+            signal: SelfSignal::Abort,
+        },
+        Some(-6),
+    );
+    check(
+        Target::SelfSignal {
+            signal: SelfSignal::Usr1,
+        },
+        Some(-10),
+    );
+    check(Target::Block, None);
+}
