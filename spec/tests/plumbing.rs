@@ -94,6 +94,12 @@ fn ops_need_capabilities() {
         &[],
     );
     check(Op::Sentinel { p: p() }, &[C::Sentinel]);
+    check(Op::SentinelOpen { p: p() }, &[C::Sentinel, C::Descriptors]);
+    check(Op::AuthkeyLength { p: p() }, &[C::Authkey]);
+    check(
+        create(Target::RunOverride { code: 3 }, None),
+        &[C::Subclass],
+    );
     check(
         Op::WaitSentinel {
             p: p(),
