@@ -1324,6 +1324,9 @@ fn catalogue_kills_every_mutant_on_its_clause() {
             "found": best.and_then(|f| f.clause.clone()),
             "by": best.map(|f| f.by.clone()),
             "ops": best.map(|f| f.ops),
+            // Killed on its clause: the invariants that restate it are
+            // violated with it (the model never roots a failure on them).
+            "implies": own.map_or(&[][..], |_| procspec_spec::model::implied(rule.breaks)),
         }));
     }
     let json =

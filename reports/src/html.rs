@@ -500,10 +500,11 @@ fn mutation_section(mutation: &Mutation) -> Markup {
                     h3 { "Kill matrix" }
                     p {
                         "The catalogue of reference mutants (" code { "harness/tests/mutants.rs" } "): each breaks one rule, and the suite must fail with that rule's clause as the root. "
-                        strong { (killed) " of " (k.mutants.len()) } " killed on their clause."
+                        strong { (killed) " of " (k.mutants.len()) } " killed on their clause. "
+                        em { "Also violates" } ": the clauses the root implies (invariants restating it)."
                     }
                     table #kills {
-                        thead { tr { th { "Mutant" } th { "Breaks" } th { "Root clause found" } th { "Killed" } th.num { "Ops" } th { "By" } th { "What it does" } } }
+                        thead { tr { th { "Mutant" } th { "Breaks" } th { "Root clause found" } th { "Killed" } th.num { "Ops" } th { "By" } th { "Also violates" } th { "What it does" } } }
                         tbody {
                             @for m in &k.mutants {
                                 tr.kill-row data-mutant=(m.mutant) {
@@ -513,6 +514,7 @@ fn mutation_section(mutation: &Mutation) -> Markup {
                                     td class=(if m.killed() { "cell st-pass" } else { "cell st-fail" }) { (if m.killed() { "✓" } else { "✗" }) }
                                     td.num { @if let Some(n) = m.ops { (n) } }
                                     td { @if let Some(b) = &m.by { (b) } }
+                                    td { @for (i, c) in m.implies.iter().enumerate() { @if i > 0 { ", " } code { (c) } } }
                                     td { (m.description) }
                                 }
                             }

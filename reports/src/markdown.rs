@@ -236,14 +236,15 @@ fn mutation_section(out: &mut String, mutation: &Mutation) {
             "### Kill matrix\n\n\
              The catalogue of reference mutants (`harness/tests/mutants.rs`): each breaks one \
              rule; the suite must fail with that rule's clause as the root. \
-             {killed} of {} killed on their clause.\n\n\
-             | Mutant | Breaks | Root clause found | Killed | Ops | By |\n|---|---|---|---|---|---|",
+             {killed} of {} killed on their clause. \
+             *Also violates*: the clauses the root implies (invariants restating it).\n\n\
+             | Mutant | Breaks | Root clause found | Killed | Ops | By | Also violates |\n|---|---|---|---|---|---|---|",
             k.mutants.len()
         );
         for m in &k.mutants {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 md_code(&m.mutant),
                 md_code(&m.breaks),
                 m.found
@@ -255,6 +256,15 @@ fn mutation_section(out: &mut String, mutation: &Mutation) {
                     .map(|n| n.to_string())
                     .unwrap_or_else(|| "-".to_string()),
                 m.by.as_deref().map(md).unwrap_or_else(|| "-".to_string()),
+                if m.implies.is_empty() {
+                    "-".to_string()
+                } else {
+                    m.implies
+                        .iter()
+                        .map(|c| md_code(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
             );
         }
         out.push('\n');

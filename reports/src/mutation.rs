@@ -69,6 +69,12 @@ pub struct Kill {
     /// The counterexample's length in ops.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ops: Option<usize>,
+    /// The clauses the root clause implies (`procspec_spec::model::implied`),
+    /// violated with it: an invariant restating the broken rule, which
+    /// the model never roots a failure on itself (Elle reports the weakest
+    /// violated property and the stronger ones it implies).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub implies: Vec<String>,
 }
 
 impl Kill {

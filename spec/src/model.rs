@@ -212,7 +212,10 @@ pub fn implied(clause: &str) -> &'static [&'static str] {
         "join.parent-only" | "is-alive.parent-only" => &["invariant.parent-child"],
         "daemon.no-children" => &["invariant.daemon-restriction"],
         "close.requires-exit" => &["invariant.close-requires-exit"],
-        "name.default-form" => &["invariant.identity-chain"],
+        // "The initial name is set by the constructor": the rule of which
+        // these two say how (a given name, else the default form).
+        "name.default-form" => &["invariant.identity-chain", "name.initial"],
+        "construct.name" => &["name.initial"],
         "authkey.no-pickle" => &["invariant.authkey-security"],
         "join.blocks" | "join.timeout" | "join.many-times" => &["join.returns-none"],
         "active-children.live" => &["active-children.joins-finished"],
