@@ -227,3 +227,95 @@ fn an_orphan_is_blamed_on_the_missing_exit_handler_when_it_is_daemonic() {
         );
     }
 }
+
+/// A setter that failed changed nothing (`error.no-effect`): a later read
+/// of the attribute that shows the write happened anyway is blamed on the
+/// failed set, at its step.
+#[test]
+fn a_failed_setter_vouches_for_the_old_value() {
+    use procspec_spec::vocab::{ErrorKind, NameArg};
+    let err = |k| Some(Outcome::Err(k));
+    // daemon = True after start: refused.
+    let w = run(&[
+        (at("main", create("p1", Target::Block, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (
+            at(
+                "main",
+                Op::SetDaemon {
+                    p: r("p1"),
+                    value: true,
+                },
+            ),
+            err(ErrorKind::AlreadyStarted),
+        ),
+    ]);
+    assert_eq!(
+        why(&w, at("main", Op::Daemon { p: r("p1") })),
+        Some(("error.no-effect", Some(2)))
+    );
+    // name = 42: refused.
+    let w = run(&[
+        (at("main", create("p1", Target::Block, None)), None),
+        (
+            at(
+                "main",
+                Op::SetName {
+                    p: r("p1"),
+                    name: NameArg::Int(42),
+                },
+            ),
+            err(ErrorKind::InvalidArgument),
+        ),
+    ]);
+    assert_eq!(
+        why(&w, at("main", Op::Name { p: r("p1") })),
+        Some(("error.no-effect", Some(1)))
+    );
+    // authkey = ... on a closed object, refused (CPython allows it too).
+    let w = run(&[
+        (
+            at("main", create("p1", Target::Exit { code: 0 }, None)),
+            None,
+        ),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (
+            at(
+                "main",
+                Op::Join {
+                    p: r("p1"),
+                    timeout_ms: None,
+                },
+            ),
+            None,
+        ),
+        (at("main", Op::Close { p: r("p1") }), None),
+        (
+            at(
+                "main",
+                Op::SetAuthkey {
+                    p: r("p1"),
+                    key_hex: "00ff".into(),
+                },
+            ),
+            err(ErrorKind::Closed),
+        ),
+    ]);
+    assert_eq!(
+        why(&w, at("main", Op::Authkey { p: r("p1") })),
+        Some(("error.no-effect", Some(4)))
+    );
+}
+
+/// The length of the main process's own key: at least 32 bytes, random.
+#[test]
+fn the_main_keys_length_is_random_keys() {
+    let w = World::new(true);
+    let arms = transition(&w, &at("main", Op::AuthkeyLength { p: r("main") })).unwrap();
+    assert_eq!(arms.len(), 1, "{arms:#?}");
+    assert!(
+        matches!(arms[0].expect, Expect::IntAtLeast(n) if n >= 32),
+        "{arms:#?}"
+    );
+    assert_eq!(arms[0].clause, Some("authkey.random"));
+}
