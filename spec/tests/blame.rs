@@ -319,3 +319,24 @@ fn the_main_keys_length_is_random_keys() {
     );
     assert_eq!(arms[0].clause, Some("authkey.random"));
 }
+
+/// Only an object's creator holds its release pipe: a copy of the object
+/// in another process cannot release the child (the model refuses the
+/// step, so no case or sequence can ask it).
+#[test]
+fn only_the_creator_releases() {
+    let w = run(&[
+        (at("main", create("p2", Target::Block, None)), None),
+        (at("main", Op::Start { p: r("p2") }), None),
+        (at("main", create("p1", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+    ]);
+    let refused = transition(&w, &at("p1", Op::Release { p: r("p2") }));
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("release pipe")),
+        "{refused:?}"
+    );
+    assert!(transition(&w, &at("main", Op::Release { p: r("p2") })).is_ok());
+}
