@@ -340,3 +340,37 @@ fn only_the_creator_releases() {
     );
     assert!(transition(&w, &at("main", Op::Release { p: r("p2") })).is_ok());
 }
+
+/// A name given by the setter is blamed on `name.identification`, or on
+/// `name.may-repeat` when another object already has it (setting an
+/// object's own name again is no repeat).
+#[test]
+fn a_set_name_is_blamed_on_identification_or_repetition() {
+    use procspec_spec::vocab::NameArg;
+    let set = |p: &str, name: &str| {
+        (
+            at(
+                "main",
+                Op::SetName {
+                    p: r(p),
+                    name: NameArg::Str(name.into()),
+                },
+            ),
+            None,
+        )
+    };
+    let name = |p: &str| at("main", Op::Name { p: r(p) });
+    let mut steps = vec![
+        (at("main", create("p1", Target::Block, None)), None),
+        (at("main", create("p2", Target::Block, None)), None),
+        set("p1", "w"),
+    ];
+    let w = run(&steps);
+    assert_eq!(why(&w, name("p1")), Some(("name.identification", Some(2))));
+    steps.push(set("p1", "w"));
+    let w = run(&steps);
+    assert_eq!(why(&w, name("p1")), Some(("name.identification", Some(3))));
+    steps.push(set("p2", "w"));
+    let w = run(&steps);
+    assert_eq!(why(&w, name("p2")), Some(("name.may-repeat", Some(4))));
+}
