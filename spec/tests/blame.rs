@@ -374,3 +374,19 @@ fn a_set_name_is_blamed_on_identification_or_repetition() {
     let w = run(&steps);
     assert_eq!(why(&w, name("p2")), Some(("name.may-repeat", Some(4))));
 }
+
+/// Under fork an agent starts with a copy of what its creator holds, and
+/// nothing of what other processes hold.
+#[test]
+fn a_forked_agent_holds_copies_of_its_creators_objects_only() {
+    let w = run(&[
+        (at("main", create("a1", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("a1") }), None),
+        (at("a1", create("q1", Target::Block, None)), None),
+        (at("main", create("m1", Target::Block, None)), None),
+        (at("main", create("a2", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("a2") }), None),
+    ]);
+    assert!(transition(&w, &at("a2", Op::Name { p: r("m1") })).is_ok());
+    assert!(transition(&w, &at("a2", Op::Name { p: r("q1") })).is_err());
+}
