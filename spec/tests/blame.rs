@@ -390,3 +390,82 @@ fn a_forked_agent_holds_copies_of_its_creators_objects_only() {
     assert!(transition(&w, &at("a2", Op::Name { p: r("m1") })).is_ok());
     assert!(transition(&w, &at("a2", Op::Name { p: r("q1") })).is_err());
 }
+
+/// A signal to a process whose end is known changes nothing: its exit
+/// code stays, and so does the clause that explains it. A signal to a
+/// running one is what its exit code is then blamed on.
+#[test]
+fn a_signal_after_the_end_changes_nothing() {
+    use procspec_spec::vocab::Value;
+    let join = |p: &str| {
+        (
+            at(
+                "main",
+                Op::Join {
+                    p: r(p),
+                    timeout_ms: None,
+                },
+            ),
+            None,
+        )
+    };
+    let ended = [
+        (
+            at("main", create("p1", Target::Exit { code: 3 }, None)),
+            None,
+        ),
+        (at("main", Op::Start { p: r("p1") }), None),
+        join("p1"),
+    ];
+    let before = why(&run(&ended), at("main", Op::Exitcode { p: r("p1") }));
+    let mut steps = ended.to_vec();
+    steps.push((at("main", Op::Terminate { p: r("p1") }), None));
+    let w = run(&steps);
+    assert_eq!(why(&w, at("main", Op::Exitcode { p: r("p1") })), before);
+    let arms = transition(&w, &at("main", Op::Exitcode { p: r("p1") })).unwrap();
+    let answers: Vec<&Expect> = arms.iter().map(|a| &a.expect).collect();
+    assert_eq!(answers, [&Expect::Is(Outcome::Ok(Value::Int(3)))]);
+
+    let w = run(&[
+        (at("main", create("p1", Target::Block, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (at("main", Op::Terminate { p: r("p1") }), None),
+        join("p1"),
+    ]);
+    assert_eq!(
+        why(&w, at("main", Op::Exitcode { p: r("p1") })).map(|(c, _)| c),
+        Some("terminate.sigterm")
+    );
+}
+
+/// Waiting for a child that is exiting: a wait shorter than "eventually"
+/// may time out, one of that length or longer may not.
+#[test]
+fn an_await_of_eventually_cannot_time_out() {
+    use procspec_spec::model::EVENTUALLY_MS;
+    use procspec_spec::vocab::Until;
+    let w = run(&[
+        (
+            at("main", create("p1", Target::Exit { code: 0 }, None)),
+            None,
+        ),
+        (at("main", Op::Start { p: r("p1") }), None),
+    ]);
+    let arms = |timeout_ms| {
+        transition(
+            &w,
+            &at(
+                "main",
+                Op::Await {
+                    p: r("p1"),
+                    until: Until::NotAlive,
+                    timeout_ms,
+                },
+            ),
+        )
+        .unwrap()
+        .len()
+    };
+    assert_eq!(arms(EVENTUALLY_MS - 1), 2);
+    assert_eq!(arms(EVENTUALLY_MS), 1);
+}
