@@ -469,3 +469,87 @@ fn an_await_of_eventually_cannot_time_out() {
     assert_eq!(arms(EVENTUALLY_MS - 1), 2);
     assert_eq!(arms(EVENTUALLY_MS), 1);
 }
+
+fn answers(w: &World, step: Step) -> Vec<(Expect, Option<&'static str>)> {
+    transition(w, &step)
+        .unwrap_or_else(|e| panic!("{step}: {e}"))
+        .into_iter()
+        .map(|a| (a.expect, a.clause))
+        .collect()
+}
+
+fn ok(v: procspec_spec::vocab::Value) -> Expect {
+    Expect::Is(Outcome::Ok(v))
+}
+
+/// `parent_process()`: none in the main process, the creator in a child.
+#[test]
+fn the_parent_process_is_the_creator() {
+    use procspec_spec::vocab::Value;
+    let w = run(&[
+        (at("main", create("p1", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+    ]);
+    assert_eq!(
+        answers(&w, at("main", Op::ParentProcess)),
+        [(ok(Value::None), Some("parent-process.none-in-main"))]
+    );
+    assert_eq!(
+        answers(&w, at("p1", Op::ParentProcess)),
+        [(
+            ok(Value::Str("MainProcess".into())),
+            Some("parent-process.creator")
+        )]
+    );
+}
+
+/// The runner's orphan count: a running grandchild whose parent was
+/// killed surely is one; an exiting one may or may not be counted yet.
+#[test]
+fn orphans_sure_and_maybe() {
+    use procspec_spec::vocab::Value;
+    let steps = |grandchild: Target| {
+        run(&[
+            (at("main", create("p1", Target::Agent, None)), None),
+            (at("main", Op::Start { p: r("p1") }), None),
+            (at("p1", create("p2", grandchild, None)), None),
+            (at("p1", Op::Start { p: r("p2") }), None),
+            (at("main", Op::Kill { p: r("p1") }), None),
+            (
+                at(
+                    "main",
+                    Op::Join {
+                        p: r("p1"),
+                        timeout_ms: None,
+                    },
+                ),
+                None,
+            ),
+        ])
+    };
+    let counts = |w: &World| -> Vec<Expect> {
+        answers(w, at("main", Op::Orphans))
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect()
+    };
+    assert_eq!(counts(&steps(Target::Block)), [ok(Value::Int(1))]);
+    assert_eq!(
+        counts(&steps(Target::Exit { code: 0 })),
+        [ok(Value::Int(0)), ok(Value::Int(1))]
+    );
+}
+
+/// `active_children()` while a child may have exited: listed or not (not
+/// listed: polled, so known to have ended).
+#[test]
+fn an_exiting_child_may_or_may_not_be_active() {
+    let w = run(&[
+        (
+            at("main", create("p1", Target::Exit { code: 0 }, None)),
+            None,
+        ),
+        (at("main", Op::Start { p: r("p1") }), None),
+    ]);
+    assert_eq!(answers(&w, at("main", Op::ActiveChildren)).len(), 2);
+}
