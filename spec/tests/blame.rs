@@ -553,3 +553,34 @@ fn an_exiting_child_may_or_may_not_be_active() {
     ]);
     assert_eq!(answers(&w, at("main", Op::ActiveChildren)).len(), 2);
 }
+
+/// A failed start, close, terminate or kill of another process vouches
+/// that its life did not change; a failed setter does not touch it.
+#[test]
+fn a_failed_op_vouches_for_a_life_only_when_it_could_change_it() {
+    use procspec_spec::vocab::ErrorKind;
+    let err = |k| Some(Outcome::Err(k));
+    let alive = |w: &World| why(w, at("main", Op::IsAlive { p: r("p1") }));
+    let started = [
+        (at("main", create("p1", Target::Block, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+    ];
+    let mut closed = started.to_vec();
+    closed.push((
+        at("main", Op::Close { p: r("p1") }),
+        err(ErrorKind::StillRunning),
+    ));
+    assert_eq!(alive(&run(&closed)), Some(("error.no-effect", Some(2))));
+    let mut set = started.to_vec();
+    set.push((
+        at(
+            "main",
+            Op::SetDaemon {
+                p: r("p1"),
+                value: true,
+            },
+        ),
+        err(ErrorKind::AlreadyStarted),
+    ));
+    assert_eq!(alive(&run(&set)), alive(&run(&started)));
+}
