@@ -584,3 +584,34 @@ fn a_failed_op_vouches_for_a_life_only_when_it_could_change_it() {
     ));
     assert_eq!(alive(&run(&set)), alive(&run(&started)));
 }
+
+/// A released agent terminates its daemonic children (they end) and exits:
+/// it does not linger on them.
+#[test]
+fn a_released_agent_does_not_wait_for_its_terminated_daemonic_child() {
+    use procspec_spec::vocab::Value;
+    let w = run(&[
+        (at("main", create("a", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("a") }), None),
+        (at("a", create("d", Target::Block, Some(true))), None),
+        (at("a", Op::Start { p: r("d") }), None),
+        (at("main", Op::Release { p: r("a") }), None),
+        (
+            at(
+                "main",
+                Op::Join {
+                    p: r("a"),
+                    timeout_ms: None,
+                },
+            ),
+            None,
+        ),
+    ]);
+    assert_eq!(
+        answers(&w, at("main", Op::Exitcode { p: r("a") }))
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect::<Vec<_>>(),
+        [ok(Value::Int(0))]
+    );
+}
