@@ -615,3 +615,29 @@ fn a_released_agent_does_not_wait_for_its_terminated_daemonic_child() {
         [ok(Value::Int(0))]
     );
 }
+
+/// `current_process()` and `parent_process()` read a name: the rule that
+/// gave it (in a child; the main process's name is no rule's).
+#[test]
+fn the_current_and_parent_names_are_blamed_on_their_rule() {
+    let w = run(&[
+        (at("main", create("p1", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (at("p1", create("p2", Target::Agent, None)), None),
+        (at("p1", Op::Start { p: r("p2") }), None),
+    ]);
+    assert_eq!(why(&w, at("main", Op::CurrentProcess)), None);
+    assert_eq!(
+        why(&w, at("p1", Op::CurrentProcess)),
+        Some(("name.default-form", Some(0)))
+    );
+    assert_eq!(why(&w, at("p1", Op::ParentProcess)), None);
+    assert_eq!(
+        why(&w, at("p2", Op::ParentProcess)),
+        Some(("name.default-form", Some(0)))
+    );
+    assert_eq!(
+        why(&w, at("p2", Op::CurrentProcess)),
+        Some(("name.default-form", Some(2)))
+    );
+}
