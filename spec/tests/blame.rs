@@ -641,3 +641,108 @@ fn the_current_and_parent_names_are_blamed_on_their_rule() {
         Some(("name.default-form", Some(2)))
     );
 }
+
+/// What each read blames, table by table: a process's reads of itself, a
+/// closed object's, a key's length, and the facts an orphan count reads.
+#[test]
+fn reads_and_their_rules() {
+    use procspec_spec::model::{facts_read, Why};
+    use procspec_spec::vocab::ErrorKind;
+    let join = |p: &str| {
+        (
+            at(
+                "main",
+                Op::Join {
+                    p: r(p),
+                    timeout_ms: None,
+                },
+            ),
+            None,
+        )
+    };
+    let set_key = |p: &str| {
+        at(
+            "main",
+            Op::SetAuthkey {
+                p: r(p),
+                key_hex: "00ff".into(),
+            },
+        )
+    };
+    // A child's reads of itself.
+    let w = run(&[
+        (at("main", create("p1", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+    ]);
+    let check = |op: Op, want: Option<(&'static str, Option<usize>)>| {
+        assert_eq!(why(&w, at("p1", op.clone())), want, "{op:?}");
+    };
+    check(
+        Op::Name { p: r("p1") },
+        Some(("name.default-form", Some(0))),
+    );
+    check(
+        Op::Authkey { p: r("p1") },
+        Some(("authkey.inherited", Some(0))),
+    );
+    check(
+        Op::AuthkeyLength { p: r("p1") },
+        Some(("authkey.inherited", Some(0))),
+    );
+    check(
+        Op::Daemon { p: r("p1") },
+        Some(("daemon.inherited", Some(1))),
+    );
+    // A closed object: whether close() freed the descriptor is close()'s
+    // own rule; its state otherwise is the close's.
+    let closed = [
+        (
+            at("main", create("p1", Target::Exit { code: 0 }, None)),
+            None,
+        ),
+        (set_key("p1"), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+        join("p1"),
+        (at("main", Op::Close { p: r("p1") }), None),
+    ];
+    let w = run(&closed);
+    assert_eq!(why(&w, at("main", Op::SentinelOpen { p: r("p1") })), None);
+    assert_eq!(
+        why(&w, at("main", Op::Pid { p: r("p1") })),
+        Some(("close.then-raises", Some(4)))
+    );
+    // A key set from bytes has their length; after a failed set, the
+    // length is the failed set's to vouch for.
+    assert_eq!(
+        why(&w, at("main", Op::AuthkeyLength { p: r("p1") })),
+        Some(("authkey.bytes", Some(1)))
+    );
+    let mut failed = closed.to_vec();
+    failed.push((set_key("p1"), Some(Outcome::Err(ErrorKind::Closed))));
+    assert_eq!(
+        why(&run(&failed), at("main", Op::AuthkeyLength { p: r("p1") })),
+        Some(("error.no-effect", Some(5)))
+    );
+    // The orphan count reads the orphans' lives; other steps read what
+    // `blame` names.
+    let w = run(&[
+        (at("main", create("p1", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (at("p1", create("p2", Target::Block, None)), None),
+        (at("p1", Op::Start { p: r("p2") }), None),
+        (at("main", Op::Kill { p: r("p1") }), None),
+        join("p1"),
+    ]);
+    let by = |clause, step| Why {
+        clause,
+        step: Some(step),
+    };
+    assert_eq!(
+        facts_read(&w, &at("main", Op::Orphans)),
+        [by("is-alive.lifetime", 3)]
+    );
+    assert_eq!(
+        facts_read(&w, &at("main", Op::Exitcode { p: r("p1") })),
+        [by("kill.sigkill", 4)]
+    );
+}

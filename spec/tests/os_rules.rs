@@ -214,3 +214,32 @@ fn a_zombie_is_blamed_on_the_op_that_saw_the_end() {
         ("join.blocks", Some(2))
     );
 }
+
+/// A grandchild its agent joined must be reaped while the agent serves;
+/// once the agent is gone, nobody is left to have reaped it.
+#[test]
+fn an_agent_reaps_what_it_joined_while_it_serves() {
+    let mut steps = vec![
+        at("main", create("p1", Target::Agent)),
+        at("main", start("p1")),
+        at("p1", create("p2", Target::Exit { code: 0 })),
+        at("p1", start("p2")),
+        at(
+            "p1",
+            Op::Join {
+                p: r("p2"),
+                timeout_ms: None,
+            },
+        ),
+    ];
+    assert!(must_be_reaped(&world(&steps), &r("p2")));
+    steps.push(at("main", Op::Kill { p: r("p1") }));
+    steps.push(at(
+        "main",
+        Op::Join {
+            p: r("p1"),
+            timeout_ms: None,
+        },
+    ));
+    assert!(!must_be_reaped(&world(&steps), &r("p2")));
+}
