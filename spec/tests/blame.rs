@@ -746,3 +746,34 @@ fn reads_and_their_rules() {
         [by("kill.sigkill", 4)]
     );
 }
+
+/// The world's own queries: default names of another class, who can be
+/// reached to run an op, and the current process's name.
+#[test]
+fn the_worlds_queries() {
+    use procspec_spec::vocab::Value;
+    let w = World::new(true).of_class("Worker");
+    assert_eq!(w.default_name_prefix(), "Worker");
+    let arms = transition(&w, &at("main", create("p1", Target::Block, None))).unwrap();
+    let w = arms[0].next.clone();
+    assert_eq!(
+        answers(&w, at("main", Op::Name { p: r("p1") }))[0].0,
+        ok(Value::Str("Worker-1".into()))
+    );
+
+    let mut steps = vec![
+        (at("main", create("p1", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (at("p1", create("p2", Target::Agent, None)), None),
+        (at("p1", Op::Start { p: r("p2") }), None),
+    ];
+    let w = run(&steps);
+    assert!(w.serves(&r("main")) && w.serves(&r("p1")) && w.serves(&r("p2")));
+    assert!(!w.serves(&r("p9")), "an unknown process");
+    assert_eq!(w.name_of(&r("main")), "MainProcess");
+    assert_eq!(w.name_of(&r("p2")), "Process-1:1");
+    // p1 killed: p2 still serves, but nothing can reach it.
+    steps.push((at("main", Op::Kill { p: r("p1") }), None));
+    let w = run(&steps);
+    assert!(!w.serves(&r("p1")) && !w.serves(&r("p2")));
+}
