@@ -776,4 +776,24 @@ fn the_worlds_queries() {
     steps.push((at("main", Op::Kill { p: r("p1") }), None));
     let w = run(&steps);
     assert!(!w.serves(&r("p1")) && !w.serves(&r("p2")));
+    // Which refs name an object, and who is dead or dying.
+    assert!(w.knows(&r("main")) && w.knows(&r("p1")) && w.knows(&r("p2")));
+    assert!(!w.knows(&r("p9")));
+    assert_eq!(
+        w.dead_or_dying(&r("p1")),
+        (false, true),
+        "killed, not joined"
+    );
+    assert_eq!(w.dead_or_dying(&r("main")), (false, false));
+    steps.push((
+        at(
+            "main",
+            Op::Join {
+                p: r("p1"),
+                timeout_ms: None,
+            },
+        ),
+        None,
+    ));
+    assert_eq!(run(&steps).dead_or_dying(&r("p1")), (true, true));
 }
