@@ -339,6 +339,34 @@ fn only_the_creator_releases() {
         "{refused:?}"
     );
     assert!(transition(&w, &at("main", Op::Release { p: r("p2") })).is_ok());
+    // Not even a closed copy: the refusal comes before the closed state.
+    let w = run(&[
+        (
+            at("main", create("p2", Target::Exit { code: 0 }, None)),
+            None,
+        ),
+        (at("main", Op::Start { p: r("p2") }), None),
+        (
+            at(
+                "main",
+                Op::Join {
+                    p: r("p2"),
+                    timeout_ms: None,
+                },
+            ),
+            None,
+        ),
+        (at("main", Op::Close { p: r("p2") }), None),
+        (at("main", create("p1", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+    ]);
+    let refused = transition(&w, &at("p1", Op::Release { p: r("p2") }));
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("release pipe")),
+        "{refused:?}"
+    );
 }
 
 /// A name given by the setter is blamed on `name.identification`, or on
