@@ -580,6 +580,37 @@ fn an_exiting_child_may_or_may_not_be_active() {
         (at("main", Op::Start { p: r("p1") }), None),
     ]);
     assert_eq!(answers(&w, at("main", Op::ActiveChildren)).len(), 2);
+    // Two such children: every subset may be listed.
+    use procspec_spec::vocab::Value;
+    let w = run(&[
+        (
+            at("main", create("p1", Target::Exit { code: 0 }, None)),
+            None,
+        ),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (
+            at("main", create("p2", Target::Exit { code: 0 }, None)),
+            None,
+        ),
+        (at("main", Op::Start { p: r("p2") }), None),
+    ]);
+    let mut listed: Vec<Vec<String>> = answers(&w, at("main", Op::ActiveChildren))
+        .into_iter()
+        .map(|(e, _)| match e {
+            Expect::Is(Outcome::Ok(Value::Refs(v))) => v.iter().map(|p| p.to_string()).collect(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            vec![],
+            vec!["p1".to_string()],
+            vec!["p1".into(), "p2".into()],
+            vec!["p2".into()]
+        ]
+    );
 }
 
 /// A failed start, close, terminate or kill of another process vouches
@@ -761,17 +792,33 @@ fn reads_and_their_rules() {
         (at("main", Op::Kill { p: r("p1") }), None),
         join("p1"),
     ]);
-    let by = |clause, step| Why {
-        clause,
-        step: Some(step),
+    // (`Why` compares equal to every `Why`: compare what it says.)
+    let read = |w: &World, step: Step| -> Vec<(&'static str, Option<usize>)> {
+        facts_read(w, &step)
+            .into_iter()
+            .map(|Why { clause, step }| (clause, step))
+            .collect()
     };
     assert_eq!(
-        facts_read(&w, &at("main", Op::Orphans)),
-        [by("is-alive.lifetime", 3)]
+        read(&w, at("main", Op::Orphans)),
+        [("is-alive.lifetime", Some(3))]
     );
     assert_eq!(
-        facts_read(&w, &at("main", Op::Exitcode { p: r("p1") })),
-        [by("kill.sigkill", 4)]
+        read(&w, at("main", Op::Exitcode { p: r("p1") })),
+        [("kill.sigkill", Some(4))]
+    );
+    // A daemonic child that its released creator terminated: its life is
+    // that rule's, at the release.
+    let w = run(&[
+        (at("main", create("a", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("a") }), None),
+        (at("a", create("d", Target::Block, Some(true))), None),
+        (at("a", Op::Start { p: r("d") }), None),
+        (at("main", Op::Release { p: r("a") }), None),
+    ]);
+    assert_eq!(
+        read(&w, at("main", Op::Orphans)),
+        [("daemon.terminated-at-exit", Some(4))]
     );
 }
 
