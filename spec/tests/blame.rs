@@ -872,3 +872,40 @@ fn the_worlds_queries() {
     ));
     assert_eq!(run(&steps).dead_or_dying(&r("p1")), (true, true));
 }
+
+/// After an op that failed and so vouched for a state or a life: the
+/// reads of that state (`pid`) and of that end (`is_alive` of a child
+/// that has since exited by itself) are blamed on the failed op.
+#[test]
+fn reads_after_a_failed_op_are_blamed_on_it() {
+    use procspec_spec::vocab::ErrorKind;
+    // A daemonic agent cannot start a child: the object stays unstarted.
+    let w = run(&[
+        (at("main", create("p1", Target::Agent, Some(true))), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (at("p1", create("p2", Target::Exit { code: 3 }, None)), None),
+        (at("p1", Op::Start { p: r("p2") }), None),
+    ]);
+    assert_eq!(
+        why(&w, at("p1", Op::Pid { p: r("p2") })),
+        Some(("error.no-effect", Some(3)))
+    );
+    // A copy of p2 in p1 cannot terminate it: p2's life is left alone.
+    let w = run(&[
+        (
+            at("main", create("p2", Target::Exit { code: 0 }, None)),
+            None,
+        ),
+        (at("main", Op::Start { p: r("p2") }), None),
+        (at("main", create("p1", Target::Agent, None)), None),
+        (at("main", Op::Start { p: r("p1") }), None),
+        (
+            at("p1", Op::Terminate { p: r("p2") }),
+            Some(Outcome::Err(ErrorKind::NotParent)),
+        ),
+    ]);
+    assert_eq!(
+        why(&w, at("main", Op::IsAlive { p: r("p2") })),
+        Some(("error.no-effect", Some(4)))
+    );
+}
