@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the model (spec/) and the reference (reference/) with
-# cargo-mutants (`cargo install cargo-mutants`). Slow (the reference: 360
-# mutants in 27 min on 2 cores; the spec: see mutants/triage.md), so it is not part of
+# cargo-mutants (`cargo install cargo-mutants`). Slow (on 2 cores the reference's
+# 360 mutants take 27 min, the spec's 612 take 40 min), so it is not part of
 # `cargo test`; shard it across CI jobs with --shard.
 #
 #   scripts/mutants.sh [--crate NAME]... [--shard K/N] [--jobs N] [--out DIR] [--summarise]
@@ -48,7 +48,9 @@
 # Summarising. The JSON keeps one entry per crate; a crate with no outcomes
 # in DIR (or not named by --crate) keeps its committed entry. A crate with
 # a run in DIR (NAME, NAME-shard-K) gets an entry counted from DIR alone:
-# each mutant once, with its latest outcome (retests after the run win).
+# each mutant once, with its latest outcome (retests after the run win; a
+# retest mutant whose line moved since the run is matched to the run's by
+# file, column and mutation, in line order).
 #
 # Retests. A crate present in DIR only through NAME-retest* directories
 # updates its committed entry instead: the first run's per-mutant outcomes
@@ -126,6 +128,31 @@ equivalent = set(re.findall(r"^- equivalent(?: \(uncounted\))?: (.+?) -- ", tria
 # judged equivalent: open lines (NAME (reason)) and equivalent ones (NAME).
 listed = [(m.group(1), False) for m in re.finditer(r"^- open: (.+)$", triage, re.M)] + \
          [(m.group(1), True) for m in re.finditer(r"^- equivalent: (.+?) -- ", triage, re.M)]
+LINE = re.compile(r"^(\S+?):(\d+):(\d+): (.*)$", re.S)
+def onto_run(retest, run):
+    """A retest's outcomes under the run's names. Code above a mutant may
+    have moved since the run (new lines), so a name the run does not have
+    is matched by file, column and mutation with the line left out: the
+    k-th such mutant of the retest (by line) is the k-th of the run, when
+    both have the same number of them (a retest selects mutants by their
+    text, so it holds every one of that text); else the name stays new."""
+    def groups(names):
+        g = {}
+        for n in names:
+            m = LINE.match(n)
+            if m:
+                g.setdefault((m.group(1), m.group(3), m.group(4)), []).append((int(m.group(2)), n))
+        return {k: [n for _, n in sorted(v)] for k, v in g.items()}
+    mapped = {n: o for n, o in retest.items() if n in run}
+    rest = {n: o for n, o in retest.items() if n not in run}
+    theirs = groups(n for n in run if n not in retest)
+    for key, names in groups(rest).items():
+        ours = theirs.get(key, [])
+        pairs = zip(names, ours) if len(ours) == len(names) else ((n, n) for n in names)
+        for new, old in pairs:
+            mapped[old] = rest[new]
+    return mapped
+
 def t(s):
     return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")[:26] + "+00:00") if s else None
 def die(msg):
@@ -143,10 +170,14 @@ for path in sorted(glob.glob(os.path.join(out, "*", "mutants.out", "outcomes.jso
     if named and name not in named:
         continue
     c = crates.setdefault(name, {"outcomes": {}, "total": 0, "wall_seconds": 0, "run": False})
+    found = {}
     for o in d["outcomes"]:
         m = o["scenario"].get("Mutant") if isinstance(o["scenario"], dict) else None
         if m and o["summary"] in rank:
-            c["outcomes"][m["name"]] = rank[o["summary"]]
+            found[m["name"]] = rank[o["summary"]]
+    if "-retest" in path and c["outcomes"]:
+        found = onto_run(found, c["outcomes"])
+    c["outcomes"].update(found)
     listed_mutants = os.path.join(os.path.dirname(path), "mutants.json")
     if "-retest" not in path:
         c["run"] = True
