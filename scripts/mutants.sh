@@ -28,8 +28,9 @@
 # process, its group or init. So the reference is run in its own PID
 # namespace (`unshare -p`, as root or through a user namespace), where that
 # reaches only the run; the script refuses to run it without one. Left out
-# of the reference's run: sys/windows.rs and sys/unix/portable.rs (not
-# built on Linux), fork_exec and bench_raw (benchmark helpers).
+# of the reference's run: sys/windows.rs (not built on Linux), fork_exec and
+# bench_raw (benchmark helpers); sys/unix/portable.rs gets a run of its own
+# with --features force-portable (DIR/procspec-reference-shard-portable).
 #
 # Each crate is tested by its own tests (cargo-mutants' default). Missed
 # mutants are triaged in mutants/triage.md, NAME as cargo-mutants prints it
@@ -113,6 +114,12 @@ if [ "$summarise_only" = 0 ]; then
         [ -n "$shard" ] && args+=(--shard "$shard")
         echo "mutants.sh: ${wrap[*]} cargo mutants ${args[*]}" >&2
         "${wrap[@]}" cargo mutants "${args[@]}" || true   # exit 2/3: missed/timeout mutants, summarised below
+        if [ "$c" = procspec-reference ] && [ -z "$shard" ]; then
+            # The portable backend, built only with force-portable: a run
+            # of its own, counted with the crate (a `-shard-` directory).
+            "${wrap[@]}" cargo mutants -p "$c" --features force-portable --timeout "$t" -j "$jobs" \
+                -o "$out/$c-shard-portable" -f reference/src/sys/unix/portable.rs || true
+        fi
     done
 fi
 
