@@ -24,6 +24,25 @@ fn create(id: &str, target: Target, daemon: Option<bool>) -> Op {
     }
 }
 
+/// `by` starts `p` (the step, with no stated outcome).
+fn start(by: &str, p: &str) -> (Step, Option<Outcome>) {
+    (at(by, Op::Start { p: r(p) }), None)
+}
+
+/// `by` joins `p` without a timeout.
+fn join(by: &str, p: &str) -> (Step, Option<Outcome>) {
+    (
+        at(
+            by,
+            Op::Join {
+                p: r(p),
+                timeout_ms: None,
+            },
+        ),
+        None,
+    )
+}
+
 /// Run `steps` from an empty world (fork: agents inherit objects), each
 /// following the first arm that allows `observed` (the first arm when
 /// `None`), stamped with its index as the checker does.
@@ -59,7 +78,7 @@ fn an_unstarted_objects_exit_code_is_the_observers_rule() {
 fn a_running_childs_exit_code_is_the_observers_rule() {
     let w = run(&[
         (at("main", create("p1", Target::Block, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
     ]);
     assert_eq!(why(&w, at("main", Op::Exitcode { p: r("p1") })), None);
 }
@@ -70,9 +89,9 @@ fn an_exit_code_after_a_failed_start_is_still_blamed_on_it() {
     // the object stayed unstarted.
     let w = run(&[
         (at("main", create("p1", Target::Agent, Some(true))), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
         (at("p1", create("p2", Target::Exit { code: 3 }, None)), None),
-        (at("p1", Op::Start { p: r("p2") }), None),
+        start("p1", "p2"),
     ]);
     assert_eq!(
         why(&w, at("p1", Op::Exitcode { p: r("p2") })),
@@ -87,17 +106,8 @@ fn an_ended_childs_exit_code_is_its_targets() {
             at("main", create("p1", Target::Exit { code: 3 }, None)),
             None,
         ),
-        (at("main", Op::Start { p: r("p1") }), None),
-        (
-            at(
-                "main",
-                Op::Join {
-                    p: r("p1"),
-                    timeout_ms: None,
-                },
-            ),
-            None,
-        ),
+        start("main", "p1"),
+        join("main", "p1"),
     ]);
     assert_eq!(
         why(&w, at("main", Op::Exitcode { p: r("p1") })),
@@ -137,7 +147,7 @@ fn a_childs_own_daemon_flag_is_inherited_at_start() {
     // copy of it is what start() hands over.
     let w = run(&[
         (at("main", create("p1", Target::Agent, Some(true))), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
     ]);
     assert_eq!(
         why(&w, at("p1", Op::Daemon { p: r("p1") })),
@@ -153,7 +163,7 @@ fn a_childs_own_daemon_flag_is_inherited_at_start() {
 fn a_child_ignoring_sigterm_that_ends_after_terminate_blames_terminate() {
     let w = run(&[
         (at("main", create("p1", Target::IgnoreSigterm, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
         (at("main", Op::Terminate { p: r("p1") }), None),
     ]);
     for op in [
@@ -172,7 +182,7 @@ fn a_child_ignoring_sigterm_that_ends_after_terminate_blames_terminate() {
     // A blocked child seen ended is is_alive's own rule, as before.
     let w = run(&[
         (at("main", create("p1", Target::Block, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
     ]);
     assert_eq!(why(&w, at("main", Op::IsAlive { p: r("p1") })), None);
 }
@@ -215,9 +225,9 @@ fn an_orphan_is_blamed_on_the_missing_exit_handler_when_it_is_daemonic() {
     ] {
         let w = run(&[
             (at("main", create("p1", Target::Agent, None)), None),
-            (at("main", Op::Start { p: r("p1") }), None),
+            start("main", "p1"),
             (at("p1", create("p2", Target::Block, daemon)), None),
-            (at("p1", Op::Start { p: r("p2") }), None),
+            start("p1", "p2"),
             (at("main", Op::Terminate { p: r("p1") }), None),
         ]);
         assert_eq!(
@@ -238,7 +248,7 @@ fn a_failed_setter_vouches_for_the_old_value() {
     // daemon = True after start: refused.
     let w = run(&[
         (at("main", create("p1", Target::Block, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
         (
             at(
                 "main",
@@ -278,17 +288,8 @@ fn a_failed_setter_vouches_for_the_old_value() {
             at("main", create("p1", Target::Exit { code: 0 }, None)),
             None,
         ),
-        (at("main", Op::Start { p: r("p1") }), None),
-        (
-            at(
-                "main",
-                Op::Join {
-                    p: r("p1"),
-                    timeout_ms: None,
-                },
-            ),
-            None,
-        ),
+        start("main", "p1"),
+        join("main", "p1"),
         (at("main", Op::Close { p: r("p1") }), None),
         (
             at(
@@ -327,9 +328,9 @@ fn the_main_keys_length_is_random_keys() {
 fn only_the_creator_releases() {
     let w = run(&[
         (at("main", create("p2", Target::Block, None)), None),
-        (at("main", Op::Start { p: r("p2") }), None),
+        start("main", "p2"),
         (at("main", create("p1", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
     ]);
     let refused = transition(&w, &at("p1", Op::Release { p: r("p2") }));
     assert!(
@@ -345,20 +346,11 @@ fn only_the_creator_releases() {
             at("main", create("p2", Target::Exit { code: 0 }, None)),
             None,
         ),
-        (at("main", Op::Start { p: r("p2") }), None),
-        (
-            at(
-                "main",
-                Op::Join {
-                    p: r("p2"),
-                    timeout_ms: None,
-                },
-            ),
-            None,
-        ),
+        start("main", "p2"),
+        join("main", "p2"),
         (at("main", Op::Close { p: r("p2") }), None),
         (at("main", create("p1", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
     ]);
     let refused = transition(&w, &at("p1", Op::Release { p: r("p2") }));
     assert!(
@@ -409,11 +401,11 @@ fn a_set_name_is_blamed_on_identification_or_repetition() {
 fn a_forked_agent_holds_copies_of_its_creators_objects_only() {
     let w = run(&[
         (at("main", create("a1", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("a1") }), None),
+        start("main", "a1"),
         (at("a1", create("q1", Target::Block, None)), None),
         (at("main", create("m1", Target::Block, None)), None),
         (at("main", create("a2", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("a2") }), None),
+        start("main", "a2"),
     ]);
     assert!(transition(&w, &at("a2", Op::Name { p: r("m1") })).is_ok());
     assert!(transition(&w, &at("a2", Op::Name { p: r("q1") })).is_err());
@@ -425,25 +417,13 @@ fn a_forked_agent_holds_copies_of_its_creators_objects_only() {
 #[test]
 fn a_signal_after_the_end_changes_nothing() {
     use procspec_spec::vocab::Value;
-    let join = |p: &str| {
-        (
-            at(
-                "main",
-                Op::Join {
-                    p: r(p),
-                    timeout_ms: None,
-                },
-            ),
-            None,
-        )
-    };
     let ended = [
         (
             at("main", create("p1", Target::Exit { code: 3 }, None)),
             None,
         ),
-        (at("main", Op::Start { p: r("p1") }), None),
-        join("p1"),
+        start("main", "p1"),
+        join("main", "p1"),
     ];
     let before = why(&run(&ended), at("main", Op::Exitcode { p: r("p1") }));
     let mut steps = ended.to_vec();
@@ -456,9 +436,9 @@ fn a_signal_after_the_end_changes_nothing() {
 
     let w = run(&[
         (at("main", create("p1", Target::Block, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
         (at("main", Op::Terminate { p: r("p1") }), None),
-        join("p1"),
+        join("main", "p1"),
     ]);
     assert_eq!(
         why(&w, at("main", Op::Exitcode { p: r("p1") })).map(|(c, _)| c),
@@ -477,7 +457,7 @@ fn an_await_of_eventually_cannot_time_out() {
             at("main", create("p1", Target::Exit { code: 0 }, None)),
             None,
         ),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
     ]);
     let arms = |timeout_ms| {
         transition(
@@ -516,7 +496,7 @@ fn the_parent_process_is_the_creator() {
     use procspec_spec::vocab::Value;
     let w = run(&[
         (at("main", create("p1", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
     ]);
     assert_eq!(
         answers(&w, at("main", Op::ParentProcess)),
@@ -539,20 +519,11 @@ fn orphans_sure_and_maybe() {
     let steps = |grandchild: Target| {
         run(&[
             (at("main", create("p1", Target::Agent, None)), None),
-            (at("main", Op::Start { p: r("p1") }), None),
+            start("main", "p1"),
             (at("p1", create("p2", grandchild, None)), None),
-            (at("p1", Op::Start { p: r("p2") }), None),
+            start("p1", "p2"),
             (at("main", Op::Kill { p: r("p1") }), None),
-            (
-                at(
-                    "main",
-                    Op::Join {
-                        p: r("p1"),
-                        timeout_ms: None,
-                    },
-                ),
-                None,
-            ),
+            join("main", "p1"),
         ])
     };
     let counts = |w: &World| -> Vec<Expect> {
@@ -577,7 +548,7 @@ fn an_exiting_child_may_or_may_not_be_active() {
             at("main", create("p1", Target::Exit { code: 0 }, None)),
             None,
         ),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
     ]);
     assert_eq!(answers(&w, at("main", Op::ActiveChildren)).len(), 2);
     // Two such children: every subset may be listed.
@@ -587,12 +558,12 @@ fn an_exiting_child_may_or_may_not_be_active() {
             at("main", create("p1", Target::Exit { code: 0 }, None)),
             None,
         ),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
         (
             at("main", create("p2", Target::Exit { code: 0 }, None)),
             None,
         ),
-        (at("main", Op::Start { p: r("p2") }), None),
+        start("main", "p2"),
     ]);
     let mut listed: Vec<Vec<String>> = answers(&w, at("main", Op::ActiveChildren))
         .into_iter()
@@ -622,7 +593,7 @@ fn a_failed_op_vouches_for_a_life_only_when_it_could_change_it() {
     let alive = |w: &World| why(w, at("main", Op::IsAlive { p: r("p1") }));
     let started = [
         (at("main", create("p1", Target::Block, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
     ];
     let mut closed = started.to_vec();
     closed.push((
@@ -651,20 +622,11 @@ fn a_released_agent_does_not_wait_for_its_terminated_daemonic_child() {
     use procspec_spec::vocab::Value;
     let w = run(&[
         (at("main", create("a", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("a") }), None),
+        start("main", "a"),
         (at("a", create("d", Target::Block, Some(true))), None),
-        (at("a", Op::Start { p: r("d") }), None),
+        start("a", "d"),
         (at("main", Op::Release { p: r("a") }), None),
-        (
-            at(
-                "main",
-                Op::Join {
-                    p: r("a"),
-                    timeout_ms: None,
-                },
-            ),
-            None,
-        ),
+        join("main", "a"),
     ]);
     assert_eq!(
         answers(&w, at("main", Op::Exitcode { p: r("a") }))
@@ -681,9 +643,9 @@ fn a_released_agent_does_not_wait_for_its_terminated_daemonic_child() {
 fn the_current_and_parent_names_are_blamed_on_their_rule() {
     let w = run(&[
         (at("main", create("p1", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
         (at("p1", create("p2", Target::Agent, None)), None),
-        (at("p1", Op::Start { p: r("p2") }), None),
+        start("p1", "p2"),
     ]);
     assert_eq!(why(&w, at("main", Op::CurrentProcess)), None);
     assert_eq!(
@@ -707,18 +669,6 @@ fn the_current_and_parent_names_are_blamed_on_their_rule() {
 fn reads_and_their_rules() {
     use procspec_spec::model::{facts_read, Why};
     use procspec_spec::vocab::ErrorKind;
-    let join = |p: &str| {
-        (
-            at(
-                "main",
-                Op::Join {
-                    p: r(p),
-                    timeout_ms: None,
-                },
-            ),
-            None,
-        )
-    };
     let set_key = |p: &str| {
         at(
             "main",
@@ -731,7 +681,7 @@ fn reads_and_their_rules() {
     // A child's reads of itself.
     let w = run(&[
         (at("main", create("p1", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
     ]);
     let check = |op: Op, want: Option<(&'static str, Option<usize>)>| {
         assert_eq!(why(&w, at("p1", op.clone())), want, "{op:?}");
@@ -760,8 +710,8 @@ fn reads_and_their_rules() {
             None,
         ),
         (set_key("p1"), None),
-        (at("main", Op::Start { p: r("p1") }), None),
-        join("p1"),
+        start("main", "p1"),
+        join("main", "p1"),
         (at("main", Op::Close { p: r("p1") }), None),
     ];
     let w = run(&closed);
@@ -786,11 +736,11 @@ fn reads_and_their_rules() {
     // `blame` names.
     let w = run(&[
         (at("main", create("p1", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
         (at("p1", create("p2", Target::Block, None)), None),
-        (at("p1", Op::Start { p: r("p2") }), None),
+        start("p1", "p2"),
         (at("main", Op::Kill { p: r("p1") }), None),
-        join("p1"),
+        join("main", "p1"),
     ]);
     // (`Why` compares equal to every `Why`: compare what it says.)
     let read = |w: &World, step: Step| -> Vec<(&'static str, Option<usize>)> {
@@ -811,9 +761,9 @@ fn reads_and_their_rules() {
     // that rule's, at the release.
     let w = run(&[
         (at("main", create("a", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("a") }), None),
+        start("main", "a"),
         (at("a", create("d", Target::Block, Some(true))), None),
-        (at("a", Op::Start { p: r("d") }), None),
+        start("a", "d"),
         (at("main", Op::Release { p: r("a") }), None),
     ]);
     assert_eq!(
@@ -838,9 +788,9 @@ fn the_worlds_queries() {
 
     let mut steps = vec![
         (at("main", create("p1", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
         (at("p1", create("p2", Target::Agent, None)), None),
-        (at("p1", Op::Start { p: r("p2") }), None),
+        start("p1", "p2"),
     ];
     let w = run(&steps);
     assert!(w.serves(&r("main")) && w.serves(&r("p1")) && w.serves(&r("p2")));
@@ -860,16 +810,7 @@ fn the_worlds_queries() {
         "killed, not joined"
     );
     assert_eq!(w.dead_or_dying(&r("main")), (false, false));
-    steps.push((
-        at(
-            "main",
-            Op::Join {
-                p: r("p1"),
-                timeout_ms: None,
-            },
-        ),
-        None,
-    ));
+    steps.push(join("main", "p1"));
     assert_eq!(run(&steps).dead_or_dying(&r("p1")), (true, true));
 }
 
@@ -882,9 +823,9 @@ fn reads_after_a_failed_op_are_blamed_on_it() {
     // A daemonic agent cannot start a child: the object stays unstarted.
     let w = run(&[
         (at("main", create("p1", Target::Agent, Some(true))), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
         (at("p1", create("p2", Target::Exit { code: 3 }, None)), None),
-        (at("p1", Op::Start { p: r("p2") }), None),
+        start("p1", "p2"),
     ]);
     assert_eq!(
         why(&w, at("p1", Op::Pid { p: r("p2") })),
@@ -896,9 +837,9 @@ fn reads_after_a_failed_op_are_blamed_on_it() {
             at("main", create("p2", Target::Exit { code: 0 }, None)),
             None,
         ),
-        (at("main", Op::Start { p: r("p2") }), None),
+        start("main", "p2"),
         (at("main", create("p1", Target::Agent, None)), None),
-        (at("main", Op::Start { p: r("p1") }), None),
+        start("main", "p1"),
         (
             at("p1", Op::Terminate { p: r("p2") }),
             Some(Outcome::Err(ErrorKind::NotParent)),
