@@ -81,6 +81,14 @@ impl Memo {
     fn mark(&mut self, s: &Step, p: &Ref) {
         self.marked.insert((s.at.clone(), p.clone()));
     }
+    /// The objects created at `holder` (its children, started or not).
+    fn created_at(&self, holder: &Ref) -> Vec<Ref> {
+        self.created
+            .iter()
+            .filter(|(_, c)| c.at == *holder)
+            .map(|(q, _)| q.clone())
+            .collect()
+    }
     fn surely_running(&self, p: &Ref) -> bool {
         self.lifetimes.surely_running(p)
     }
@@ -809,12 +817,7 @@ fn catalogue() -> Vec<Rule> {
                         // Its own objects, asked on their sentinel (which
                         // does not reap): ended ones are left out, the rest
                         // listed; unstarted or closed ones answer errors.
-                        let own: Vec<Ref> = memo
-                            .created
-                            .iter()
-                            .filter(|(_, c)| c.at == step.at)
-                            .map(|(q, _)| q.clone())
-                            .collect();
+                        let own = memo.created_at(&step.at);
                         let mut listed = Vec::new();
                         for q in own {
                             let ended = inner.apply(&Step {
@@ -1071,12 +1074,7 @@ fn terminate_children_first(
     p: &Ref,
     only_daemonic: bool,
 ) {
-    let children: Vec<Ref> = memo
-        .created
-        .iter()
-        .filter(|(_, c)| c.at == *p)
-        .map(|(q, _)| q.clone())
-        .collect();
+    let children = memo.created_at(p);
     for q in children {
         let at = |op| Step { at: p.clone(), op };
         if only_daemonic {
