@@ -204,6 +204,7 @@ fn every_must_clause_has_a_killing_mutant() {
     }
     #[derive(serde::Deserialize)]
     struct Pending {
+        #[serde(default)]
         pending: Vec<Entry>,
     }
     #[derive(serde::Deserialize)]

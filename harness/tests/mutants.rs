@@ -1036,6 +1036,77 @@ fn catalogue() -> Vec<Rule> {
                 rewrite!(|_s, _o| None),
             )
         },
+        Rule {
+            run_first: false,
+            ..r(
+                "group-accepted",
+                "construct.group-none",
+                "Process(group=...) ignores the group and makes the object",
+                {
+                    fn lie(
+                        inner: &mut ReferenceAdapter,
+                        _: &mut Memo,
+                        step: &Step,
+                        _: Observed,
+                    ) -> Result<Observed, AdapterFailure> {
+                        let mut step = step.clone();
+                        if let Op::Create { group, .. } = &mut step.op {
+                            *group = None;
+                        }
+                        inner.apply(&step)
+                    }
+                    lie
+                },
+            )
+        },
+        r(
+            "exception-hierarchy-flat",
+            "exceptions.process-error",
+            "BufferTooShort, AuthenticationError and TimeoutError derive from Exception, not ProcessError",
+            rewrite!(|s, o| match (&s.op, o) {
+                (Op::ExceptionHierarchy, Outcome::Ok(Value::Str(h))) => Some(Outcome::Ok(
+                    Value::Str(h.replace("<ProcessError", "<Exception"))
+                )),
+                _ => None,
+            }),
+        ),
+        r(
+            "recv-bytes-into-truncates",
+            "exceptions.buffer-too-short",
+            "recv_bytes_into() fills a buffer too short for the message and drops the rest",
+            rewrite!(|s, o| match (&s.op, o) {
+                (Op::RecvBytesInto { buffer }, Outcome::Err(ErrorKind::BufferTooShort)) => {
+                    Some(Outcome::Ok(Value::Int(*buffer as i64)))
+                }
+                _ => None,
+            }),
+        ),
+        Rule {
+            run_first: false,
+            ..r(
+                "handshake-skips-challenge",
+                "exceptions.authentication-error",
+                "the listener accepts a client without checking its answer to the challenge",
+                {
+                    fn lie(
+                        inner: &mut ReferenceAdapter,
+                        _: &mut Memo,
+                        step: &Step,
+                        _: Observed,
+                    ) -> Result<Observed, AdapterFailure> {
+                        match &step.op {
+                            // Whatever key the client offers, it gets in.
+                            Op::Handshake { wrong_key: true } => inner.apply(&Step {
+                                at: step.at.clone(),
+                                op: Op::Handshake { wrong_key: false },
+                            }),
+                            _ => inner.apply(step),
+                        }
+                    }
+                    lie
+                },
+            )
+        },
     ]
 }
 

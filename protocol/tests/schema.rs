@@ -165,3 +165,29 @@ fn python_adapter_tables_are_the_schemas() {
         "TARGET_FIELDS in fixtures/python/procspec_adapter.py differs from the schema's targets"
     );
 }
+
+/// The message `recv-bytes-into` sends is the same in the Python adapter
+/// and in the vocabulary (which the Rust hosts send, and whose length the
+/// model holds a buffer to).
+#[test]
+fn python_adapter_recv_message_is_the_vocabularys() {
+    let out = Command::new("python3")
+        .current_dir(root())
+        .args([
+            "-c",
+            "import sys; sys.path.insert(0, 'fixtures/python'); \
+             import procspec_adapter as a; sys.stdout.buffer.write(a.RECV_MESSAGE)",
+        ])
+        .output()
+        .expect("python3 runs (the Python adapter's tests need it too)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        out.stdout,
+        procspec_spec::vocab::RECV_MESSAGE,
+        "RECV_MESSAGE in fixtures/python/procspec_adapter.py"
+    );
+}

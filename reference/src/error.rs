@@ -27,6 +27,53 @@ pub enum ErrorKind {
     NotSerializable,
     /// A system call failed.
     Os,
+    /// `multiprocessing.BufferTooShort`: [`Connection::recv_bytes_into`]
+    /// was given a buffer smaller than the message read. The error carries
+    /// the whole message ([`Error::received`], CPython's `e.args[0]`).
+    ///
+    /// [`Connection::recv_bytes_into`]: crate::connection::Connection::recv_bytes_into
+    BufferTooShort,
+    /// `multiprocessing.AuthenticationError`: the authkey handshake of a
+    /// [`Listener`](crate::connection::Listener) or
+    /// [`Client`](crate::connection::Client) failed.
+    AuthenticationError,
+    /// `multiprocessing.TimeoutError`: a method with a timeout saw it
+    /// expire. Kept for the hierarchy's sake: nothing in this crate raises
+    /// it (`join(timeout)` returns on timeout, as CPython's does).
+    Timeout,
+}
+
+impl ErrorKind {
+    /// The `multiprocessing.ProcessError` subclass ("the base class of all
+    /// multiprocessing exceptions") CPython raises an error of this kind
+    /// as: `BufferTooShort`, `AuthenticationError`, `TimeoutError`. `None`
+    /// for the kinds CPython raises as builtins (`ValueError`,
+    /// `AssertionError`, `OSError` ...).
+    pub fn process_error_class(self) -> Option<&'static str> {
+        match self {
+            ErrorKind::BufferTooShort => Some("BufferTooShort"),
+            ErrorKind::AuthenticationError => Some("AuthenticationError"),
+            ErrorKind::Timeout => Some("TimeoutError"),
+            _ => None,
+        }
+    }
+
+    /// Every kind, in declaration order (for listing the hierarchy).
+    pub const ALL: [ErrorKind; 13] = [
+        ErrorKind::Closed,
+        ErrorKind::AlreadyStarted,
+        ErrorKind::NotStarted,
+        ErrorKind::NotParent,
+        ErrorKind::DaemonicChildren,
+        ErrorKind::StillRunning,
+        ErrorKind::InvalidArgument,
+        ErrorKind::Unsupported,
+        ErrorKind::NotSerializable,
+        ErrorKind::Os,
+        ErrorKind::BufferTooShort,
+        ErrorKind::AuthenticationError,
+        ErrorKind::Timeout,
+    ];
 }
 
 /// An error from this crate: a [`ErrorKind`] plus a message. `Display`
@@ -35,6 +82,8 @@ pub enum ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    /// `BufferTooShort`'s message read (CPython's `e.args[0]`).
+    received: Option<Vec<u8>>,
 }
 
 /// `Result<T, Error>`.
@@ -46,6 +95,19 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            received: None,
+        }
+    }
+
+    /// A `BufferTooShort` error carrying the whole message read.
+    pub(crate) fn buffer_too_short(message: Vec<u8>) -> Error {
+        Error {
+            kind: ErrorKind::BufferTooShort,
+            message: format!(
+                "a message of {} bytes does not fit the buffer",
+                message.len()
+            ),
+            received: Some(message),
         }
     }
 
@@ -57,6 +119,14 @@ impl Error {
     /// The message (the same text `Display` prints).
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// For [`ErrorKind::BufferTooShort`]: the whole message that was read,
+    /// as CPython's `e.args[0]` ("If e is an instance of BufferTooShort then
+    /// e.args\[0\] will give the message as a byte string"); `None` for every
+    /// other error.
+    pub fn received(&self) -> Option<&[u8]> {
+        self.received.as_deref()
     }
 
     pub(crate) fn closed() -> Error {

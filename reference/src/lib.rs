@@ -72,12 +72,22 @@
 //!   terminate/kill; CPython lets some of those through.
 //! * [`current_process`] returns a snapshot, not a `Process`.
 //!
+//! # Connections
+//!
+//! The [`connection`] module is CPython's `multiprocessing.connection`
+//! for bytes: [`connection::pipe`], [`connection::Listener`] and
+//! [`connection::Client`] over Unix and TCP sockets, with CPython's
+//! length-prefixed wire format and HMAC authkey handshake, so either end
+//! can be a CPython process. Pickled objects and Windows named pipes are
+//! not covered.
+//!
 //! All system calls and all `unsafe` code live in the private `sys` module.
 
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
 
 mod authkey;
+pub mod connection; // multiprocessing.connection: Pipe, Listener, Client
 mod context;
 mod error;
 mod exit;

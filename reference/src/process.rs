@@ -64,6 +64,7 @@ pub struct Builder {
     daemon: Option<bool>,
     start_method: Option<StartMethod>,
     pass_fds: Vec<sys::RawDesc>,
+    group: Option<String>,
 }
 
 impl Builder {
@@ -101,9 +102,45 @@ impl Builder {
         self
     }
 
+    /// CPython's `group` argument, which "should always be None; it exists
+    /// solely for compatibility with threading.Thread": any group given
+    /// here makes [`try_build`](Builder::try_build) refuse (and
+    /// [`build`](Builder::build) panic). For code ported from Python that
+    /// passes one through.
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
+
+    /// Builds the object, or refuses a [`group`](Builder::group) with
+    /// `InvalidArgument` (CPython's `AssertionError('group argument must be
+    /// None for now')`), before anything else: no object is made and the
+    /// counter does not advance.
+    pub fn try_build(self) -> Result<Process> {
+        if self.group.is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "group argument must be None for now",
+            ));
+        }
+        Ok(self.build_checked())
+    }
+
     /// Builds the object. Advances this process's counter, even when a
     /// name was given, like CPython.
+    ///
+    /// # Panics
+    ///
+    /// If a [`group`](Builder::group) was given: use
+    /// [`try_build`](Builder::try_build) to get the error instead.
     pub fn build(self) -> Process {
+        match self.try_build() {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn build_checked(self) -> Process {
         let mut cfg = context::config();
         let n = cfg.counter;
         cfg.counter += 1;
@@ -148,6 +185,7 @@ impl fmt::Debug for Builder {
             .field("daemon", &self.daemon)
             .field("start_method", &self.start_method)
             .field("pass_fds", &self.pass_fds)
+            .field("group", &self.group)
             .finish()
     }
 }
@@ -167,6 +205,7 @@ impl Process {
             daemon: None,
             start_method: None,
             pass_fds: Vec::new(),
+            group: None,
         }
     }
 

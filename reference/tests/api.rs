@@ -289,3 +289,45 @@ fn a_payload_variable_naming_a_closed_descriptor_is_ignored() {
     t.finish();
     assert!(status.success(), "{status:?}");
 }
+
+/// A group is refused as CPython's assert refuses it, before anything
+/// else: no object, and the counter does not advance (the next default
+/// name is the one the refused object would have had).
+#[test]
+fn a_group_is_refused_and_the_counter_does_not_advance() {
+    let t = common::begin();
+    procspec_reference::reset_process_counter();
+    let e = Process::builder(Target::none())
+        .name("named")
+        .group("g")
+        .try_build()
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(e.message(), "group argument must be None for now");
+    let p = Process::builder(Target::none()).try_build().unwrap();
+    assert_eq!(p.name().unwrap(), "Process-1");
+    t.finish();
+}
+
+/// `build()` is `try_build()` that panics on the refused group.
+#[test]
+#[should_panic(expected = "group argument must be None for now")]
+fn build_panics_on_a_group() {
+    let _ = Process::builder(Target::none()).group("g").build();
+}
+
+/// The `multiprocessing.ProcessError` family: exactly CPython's three
+/// subclasses; the kinds CPython raises as builtins are not in it.
+#[test]
+fn the_process_error_family_is_cpythons() {
+    let family: Vec<&str> = ErrorKind::ALL
+        .iter()
+        .filter_map(|k| k.process_error_class())
+        .collect();
+    assert_eq!(
+        family,
+        ["BufferTooShort", "AuthenticationError", "TimeoutError"]
+    );
+    assert_eq!(ErrorKind::Closed.process_error_class(), None);
+    assert_eq!(ErrorKind::InvalidArgument.process_error_class(), None);
+}

@@ -35,6 +35,9 @@ mod not_parent;
 // The exit handler: daemonic children terminated, others joined.
 #[cfg(unix)]
 mod exit_handler;
+// multiprocessing.connection: wire format, handshake, CPython interop.
+#[cfg(unix)]
+mod connection;
 // Linux only: it finds threads blocked in ppoll/poll through /proc.
 #[cfg(target_os = "linux")]
 mod races;

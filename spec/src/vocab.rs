@@ -291,9 +291,13 @@ pub enum Op {
     Orphans,
 }
 
+/// The message `recv-bytes-into` receives (the Python adapter sends the
+/// same bytes: `RECV_MESSAGE` in `fixtures/python/procspec_adapter.py`).
+pub const RECV_MESSAGE: &[u8] = b"procspec-recv-bytes-into-message";
+
 /// The length of the message `recv-bytes-into` receives (a buffer of at
 /// least this many bytes holds it).
-pub const RECV_MESSAGE_LEN: u64 = 32;
+pub const RECV_MESSAGE_LEN: u64 = RECV_MESSAGE.len() as u64;
 
 impl Op {
     /// The process object this op addresses, if any.

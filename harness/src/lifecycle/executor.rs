@@ -19,6 +19,7 @@ use super::{Failure, Lifecycle, Res};
 use crate::adapter::{NativeError, Observed};
 use procspec_spec::vocab::{
     authkey_fingerprint, ErrorKind, NameArg, Op, Outcome, Ref, Step, Target, Until, Value,
+    RECV_MESSAGE,
 };
 use std::any::Any;
 use std::cell::RefCell;
@@ -201,10 +202,7 @@ fn local<L: Lifecycle>(step: &Step) -> Observed {
             target,
             group,
         } => {
-            if group.is_some() {
-                return unsupported("no `group` argument");
-            }
-            return create::<L>(id, name.as_deref(), *daemon, target);
+            return create::<L>(id, name.as_deref(), *daemon, target, group.as_deref());
         }
         Op::ActiveChildren => on_lifecycle::<L, _>(|l| l.active_children()).map(|r| {
             r.map(|pids| {
@@ -217,7 +215,24 @@ fn local<L: Lifecycle>(step: &Step) -> Observed {
         Op::ParentProcess => {
             on_lifecycle::<L, _>(|l| l.parent_name().map(|n| n.map_or(Value::None, Value::Str)))
         }
-        Op::ExceptionHierarchy => return unsupported("no exception hierarchy"),
+        Op::ExceptionHierarchy => on_lifecycle::<L, _>(|l| {
+            l.exception_hierarchy().map(|classes| {
+                let mut pairs: Vec<String> = classes
+                    .iter()
+                    .map(|(class, base)| format!("{class}<{base}"))
+                    .collect();
+                pairs.sort();
+                Value::Str(pairs.join(";"))
+            })
+        }),
+        Op::Handshake { wrong_key } => {
+            on_lifecycle::<L, _>(|l| l.handshake(*wrong_key).map(Value::Bool))
+        }
+        Op::RecvBytesInto { buffer } => on_lifecycle::<L, _>(|l| {
+            let buffer = usize::try_from(*buffer).unwrap_or(usize::MAX);
+            l.recv_bytes_into(RECV_MESSAGE, buffer)
+                .map(|n| Value::Int(n as i64))
+        }),
         Op::Orphans => return unsupported("orphans are counted by the runner"),
         op => match op.subject() {
             Some(p) if *p == me => on_lifecycle::<L, _>(|l| on_self(l, op)),
@@ -268,6 +283,7 @@ fn create<L: Lifecycle>(
     name: Option<&str>,
     daemon: Option<bool>,
     target: &Target,
+    group: Option<&str>,
 ) -> Observed {
     let Some(dir) = with::<L, _>(|x| x.dir.clone()) else {
         return unsupported("no executor here");
@@ -288,9 +304,13 @@ fn create<L: Lifecycle>(
             }
         }
     };
-    let made = on_lifecycle::<L, _>(|l| match target {
-        Target::RunOverride { .. } => l.create_run_override(body, name, daemon),
-        _ => l.create(body, name, daemon),
+    let made = on_lifecycle::<L, _>(|l| match (target, group) {
+        (Target::RunOverride { .. }, Some(_)) => Err(Failure::unsupported(
+            "a group argument to a subclass that overrides run()",
+        )),
+        (Target::RunOverride { .. }, None) => l.create_run_override(body, name, daemon),
+        (_, Some(group)) => l.create_in_group(body, name, daemon, group),
+        (_, None) => l.create(body, name, daemon),
     });
     match made {
         Some(Ok(process)) => {

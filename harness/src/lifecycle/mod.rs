@@ -149,6 +149,20 @@ pub trait Lifecycle: Clone + Send + 'static {
     ) -> Res<Self::Process> {
         Err(Failure::unsupported("subclass (run() overridden)"))
     }
+    /// `Process(target=body, name=name, daemon=daemon, group=group)` with a
+    /// group other than `None`, which "should always be None": the
+    /// implementation must refuse it (`invalid-argument`) with no effect.
+    /// Offer it with the `group-arg` capability, for an API that takes a
+    /// group at all.
+    fn create_in_group(
+        &mut self,
+        _body: Body,
+        _name: Option<&str>,
+        _daemon: Option<bool>,
+        _group: &str,
+    ) -> Res<Self::Process> {
+        Err(Failure::unsupported("group argument"))
+    }
     /// `p.start()`.
     fn start(&mut self, p: &mut Self::Process) -> Res<()>;
     /// `p.join(timeout)`.
@@ -241,6 +255,30 @@ pub trait Lifecycle: Clone + Send + 'static {
     /// The pids of `active_children()`.
     fn active_children(&mut self) -> Res<Vec<u32>> {
         Err(Failure::unsupported("active_children"))
+    }
+
+    /// The `multiprocessing.ProcessError` family: every exception class the
+    /// implementation defines, with its direct base class, by name
+    /// (`("BufferTooShort", "ProcessError")` ...). Offer it with the
+    /// `exceptions` capability.
+    fn exception_hierarchy(&mut self) -> Res<Vec<(String, String)>> {
+        Err(Failure::unsupported("exception hierarchy"))
+    }
+    /// The authkey handshake: a `Listener` keyed with
+    /// `current_process().authkey` and a `Client` that offers the same key
+    /// (`wrong_key` false) or another one. `Ok(true)` when the client
+    /// connected; its `AuthenticationError` as `authentication-failed`.
+    /// Offer it with the `connection` capability.
+    fn handshake(&mut self, _wrong_key: bool) -> Res<bool> {
+        Err(Failure::unsupported("connection"))
+    }
+    /// `recv_bytes_into` of a buffer of `buffer` bytes on one end of a
+    /// `Pipe()` whose other end sent `message`: the bytes read, or
+    /// `buffer-too-short` when they do not fit, *only* if the error carries
+    /// the whole message (CPython's `e.args[0]`; else report it unmapped,
+    /// saying what it carried). Offer it with the `connection` capability.
+    fn recv_bytes_into(&mut self, _message: &[u8], _buffer: usize) -> Res<usize> {
+        Err(Failure::unsupported("connection"))
     }
 
     /// End this (child) process with `code`, as `sys.exit(code)` does.

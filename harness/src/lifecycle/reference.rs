@@ -5,9 +5,10 @@
 //! binary's spawn entry).
 
 use super::{Body, Failure, Lifecycle, LifecycleInfo, Res};
+use procspec_reference::connection::{self, Address, Listener};
 use procspec_reference::{
-    active_children, current_process, parent_process, register, Authkey, ErrorKind as RefKind,
-    Process, StartMethod, Target,
+    active_children, current_process, parent_process, register, Authkey, Builder,
+    ErrorKind as RefKind, Process, StartMethod, Target,
 };
 use procspec_spec::vocab::{Capability, ErrorKind};
 use std::time::Duration;
@@ -46,6 +47,23 @@ impl ReferenceLifecycle {
     }
 }
 
+impl ReferenceLifecycle {
+    /// The builder of an object whose child runs `body`.
+    fn builder(&self, body: &Body, name: Option<&str>, daemon: Option<bool>) -> Builder {
+        let entry = self
+            .child_entry
+            .unwrap_or(BODY[usize::from(self.method != StartMethod::Fork)]);
+        let mut b = Process::builder(Target::registered(entry, body)).start_method(self.method);
+        if let Some(n) = name {
+            b = b.name(n);
+        }
+        if let Some(d) = daemon {
+            b = b.daemon(d);
+        }
+        b
+    }
+}
+
 /// The names children find their body under (registered targets, not
 /// closures: `run()` then `start()` runs a body twice, as CPython does).
 const BODY: [&str; 2] = ["procspec.lifecycle-fork", "procspec.lifecycle-spawn"];
@@ -72,6 +90,8 @@ pub fn map_kind(k: RefKind) -> ErrorKind {
         RefKind::InvalidArgument => ErrorKind::InvalidArgument,
         RefKind::Unsupported => ErrorKind::Unsupported,
         RefKind::NotSerializable => ErrorKind::NotSerializable,
+        RefKind::BufferTooShort => ErrorKind::BufferTooShort,
+        RefKind::AuthenticationError => ErrorKind::AuthenticationFailed,
         _ => ErrorKind::Unmapped,
     }
 }
@@ -106,6 +126,9 @@ impl Lifecycle for ReferenceLifecycle {
             Capability::Run,
             Capability::AuthkeySerialize,
             Capability::Subclass,
+            Capability::GroupArg,
+            Capability::Exceptions,
+            Capability::Connection,
         ];
         if self.method == StartMethod::Fork {
             capabilities.extend([Capability::Fork, Capability::InheritHandles]);
@@ -124,18 +147,19 @@ impl Lifecycle for ReferenceLifecycle {
     }
 
     fn create(&mut self, body: Body, name: Option<&str>, daemon: Option<bool>) -> Res<Process> {
-        let entry = self
-            .child_entry
-            .unwrap_or(BODY[usize::from(self.method != StartMethod::Fork)]);
-        let target = Target::registered(entry, &body);
-        let mut b = Process::builder(target).start_method(self.method);
-        if let Some(n) = name {
-            b = b.name(n);
-        }
-        if let Some(d) = daemon {
-            b = b.daemon(d);
-        }
-        Ok(b.build())
+        self.builder(&body, name, daemon).try_build().map_err(err)
+    }
+    fn create_in_group(
+        &mut self,
+        body: Body,
+        name: Option<&str>,
+        daemon: Option<bool>,
+        group: &str,
+    ) -> Res<Process> {
+        self.builder(&body, name, daemon)
+            .group(group)
+            .try_build()
+            .map_err(err)
     }
     /// The reference's object is built around what its `run()` runs (its
     /// `Target`): overriding `run()` is giving it that body.
@@ -232,6 +256,49 @@ impl Lifecycle for ReferenceLifecycle {
             .iter()
             .filter_map(|p| p.pid().ok().flatten())
             .collect())
+    }
+    fn exception_hierarchy(&mut self) -> Res<Vec<(String, String)>> {
+        Ok(RefKind::ALL
+            .iter()
+            .filter_map(|k| k.process_error_class())
+            .map(|class| (class.to_string(), "ProcessError".to_string()))
+            .collect())
+    }
+    fn handshake(&mut self, wrong_key: bool) -> Res<bool> {
+        let key = current_process().authkey().clone();
+        // Another key: every byte flipped, and one more (an empty key too
+        // gets a different one).
+        let offered = if wrong_key {
+            let mut other: Vec<u8> = key.as_bytes().iter().map(|b| !b).collect();
+            other.push(0);
+            Authkey::new(other)
+        } else {
+            key.clone()
+        };
+        let loopback = Address::Inet((std::net::Ipv4Addr::LOCALHOST, 0).into());
+        let listener = Listener::bind(loopback, Some(key)).map_err(err)?;
+        let address = listener.address().clone();
+        // The server's side of a failed handshake fails too; the client's
+        // outcome is the op's.
+        let server = std::thread::spawn(move || listener.accept().map(drop));
+        let client = connection::Client::connect(&address, Some(&offered));
+        let _ = server.join();
+        client.map(|_| true).map_err(err)
+    }
+    fn recv_bytes_into(&mut self, message: &[u8], buffer: usize) -> Res<usize> {
+        let (a, b) = connection::pipe().map_err(err)?;
+        b.send_bytes(message).map_err(err)?;
+        let mut buf = vec![0u8; buffer];
+        match a.recv_bytes_into(&mut buf) {
+            Err(e) if e.kind() == RefKind::BufferTooShort && e.received() != Some(message) => {
+                Err(Failure::new(
+                    ErrorKind::Unmapped,
+                    "BufferTooShort",
+                    format!("args[0] is {:?}, not the message", e.received()),
+                ))
+            }
+            r => r.map_err(err),
+        }
     }
     fn exit(&self, code: i32) -> ! {
         procspec_reference::exit(code)
