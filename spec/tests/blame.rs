@@ -850,3 +850,32 @@ fn reads_after_a_failed_op_are_blamed_on_it() {
         Some(("error.no-effect", Some(4)))
     );
 }
+
+/// A SIGTERM-ignoring child that `kill()` has ended (its end not yet seen):
+/// a later `terminate()` changes nothing, so its end stays `kill()`'s. The
+/// ignored SIGTERM vouches for a child only while it runs.
+#[test]
+fn an_ignored_sigterm_after_kill_leaves_the_end_to_kill() {
+    let w = run(&[
+        (at("main", create("p1", Target::IgnoreSigterm, None)), None),
+        start("main", "p1"),
+        (at("main", Op::Kill { p: r("p1") }), None),
+        (at("main", Op::Terminate { p: r("p1") }), None),
+    ]);
+    assert_eq!(
+        why(&w, at("main", Op::Exitcode { p: r("p1") })),
+        Some(("kill.sigkill", Some(2)))
+    );
+    // A child that does not ignore SIGTERM may end by either signal: the
+    // latest one vouches for its end.
+    let w = run(&[
+        (at("main", create("p1", Target::Block, None)), None),
+        start("main", "p1"),
+        (at("main", Op::Kill { p: r("p1") }), None),
+        (at("main", Op::Terminate { p: r("p1") }), None),
+    ]);
+    assert_eq!(
+        why(&w, at("main", Op::Exitcode { p: r("p1") })),
+        Some(("terminate.sigterm", Some(3)))
+    );
+}

@@ -6,7 +6,10 @@
 //! (construct with a child body, name and daemon flag; start; join with a
 //! timeout; is_alive; exitcode; pid; and, where it has them, sentinel wait,
 //! name/daemon/authkey get and set, terminate, kill, close, run,
-//! current_process, parent_process, active_children). What it lacks it
+//! current_process, parent_process, active_children, a refused `group`
+//! argument, its `ProcessError` family, and the connection calls the docs
+//! tie to the lifecycle: the authkey handshake and `recv_bytes_into`).
+//! What it lacks it
 //! leaves to the default methods, which answer `unsupported`; it leaves the
 //! matching [`Capability`] out of [`LifecycleInfo::capabilities`], so the
 //! clauses needing it are precondition-failed, never failures.
