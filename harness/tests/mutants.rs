@@ -151,6 +151,30 @@ macro_rules! rewrite {
     }};
 }
 
+/// Run another op in place of the steps `body` picks (given the step, the
+/// op to run at the same process; `None`: the step as it is): a mutant
+/// with `run_first: false` whose bug is calling the wrong thing.
+macro_rules! instead {
+    (|$step:ident| $body:expr) => {{
+        fn lie(
+            inner: &mut ReferenceAdapter,
+            _: &mut Memo,
+            $step: &Step,
+            _: Observed,
+        ) -> Result<Observed, AdapterFailure> {
+            let other: Option<Op> = $body;
+            match other {
+                Some(op) => inner.apply(&Step {
+                    at: $step.at.clone(),
+                    op,
+                }),
+                None => inner.apply($step),
+            }
+        }
+        lie as Lie
+    }};
+}
+
 fn catalogue() -> Vec<Rule> {
     let r = |mutant, breaks, description, lie| Rule {
         mutant,
@@ -572,23 +596,10 @@ fn catalogue() -> Vec<Rule> {
                 "terminate-sends-sigkill",
                 "terminate.sigterm",
                 "terminate() sends SIGKILL",
-                {
-                    fn lie(
-                        inner: &mut ReferenceAdapter,
-                        _: &mut Memo,
-                        step: &Step,
-                        _: Observed,
-                    ) -> Result<Observed, AdapterFailure> {
-                        match &step.op {
-                            Op::Terminate { p } => inner.apply(&Step {
-                                at: step.at.clone(),
-                                op: Op::Kill { p: p.clone() },
-                            }),
-                            _ => inner.apply(step),
-                        }
-                    }
-                    lie
-                },
+                instead!(|s| match &s.op {
+                    Op::Terminate { p } => Some(Op::Kill { p: p.clone() }),
+                    _ => None,
+                }),
             )
         },
         Rule {
@@ -645,23 +656,10 @@ fn catalogue() -> Vec<Rule> {
                 "kill-sends-sigterm",
                 "kill.sigkill",
                 "kill() sends SIGTERM",
-                {
-                    fn lie(
-                        inner: &mut ReferenceAdapter,
-                        _: &mut Memo,
-                        step: &Step,
-                        _: Observed,
-                    ) -> Result<Observed, AdapterFailure> {
-                        match &step.op {
-                            Op::Kill { p } => inner.apply(&Step {
-                                at: step.at.clone(),
-                                op: Op::Terminate { p: p.clone() },
-                            }),
-                            _ => inner.apply(step),
-                        }
-                    }
-                    lie
-                },
+                instead!(|s| match &s.op {
+                    Op::Kill { p } => Some(Op::Terminate { p: p.clone() }),
+                    _ => None,
+                }),
             )
         },
         Rule {
@@ -996,29 +994,16 @@ fn catalogue() -> Vec<Rule> {
                 "join-ignores-timeout",
                 "join.timeout",
                 "join(timeout) polls once and returns at once instead of waiting",
-                {
-                    fn lie(
-                        inner: &mut ReferenceAdapter,
-                        _: &mut Memo,
-                        step: &Step,
-                        _: Observed,
-                    ) -> Result<Observed, AdapterFailure> {
-                        match &step.op {
-                            Op::Join {
-                                p,
-                                timeout_ms: Some(t),
-                            } if *t > 0 => inner.apply(&Step {
-                                at: step.at.clone(),
-                                op: Op::Join {
-                                    p: p.clone(),
-                                    timeout_ms: Some(0),
-                                },
-                            }),
-                            _ => inner.apply(step),
-                        }
-                    }
-                    lie
-                },
+                instead!(|s| match &s.op {
+                    Op::Join {
+                        p,
+                        timeout_ms: Some(t),
+                    } if *t > 0 => Some(Op::Join {
+                        p: p.clone(),
+                        timeout_ms: Some(0),
+                    }),
+                    _ => None,
+                }),
             )
         },
         Rule {
@@ -1042,21 +1027,16 @@ fn catalogue() -> Vec<Rule> {
                 "group-accepted",
                 "construct.group-none",
                 "Process(group=...) ignores the group and makes the object",
-                {
-                    fn lie(
-                        inner: &mut ReferenceAdapter,
-                        _: &mut Memo,
-                        step: &Step,
-                        _: Observed,
-                    ) -> Result<Observed, AdapterFailure> {
-                        let mut step = step.clone();
-                        if let Op::Create { group, .. } = &mut step.op {
+                instead!(|s| match &s.op {
+                    Op::Create { group: Some(_), .. } => {
+                        let mut op = s.op.clone();
+                        if let Op::Create { group, .. } = &mut op {
                             *group = None;
                         }
-                        inner.apply(&step)
+                        Some(op)
                     }
-                    lie
-                },
+                    _ => None,
+                }),
             )
         },
         r(
@@ -1087,24 +1067,11 @@ fn catalogue() -> Vec<Rule> {
                 "handshake-skips-challenge",
                 "exceptions.authentication-error",
                 "the listener accepts a client without checking its answer to the challenge",
-                {
-                    fn lie(
-                        inner: &mut ReferenceAdapter,
-                        _: &mut Memo,
-                        step: &Step,
-                        _: Observed,
-                    ) -> Result<Observed, AdapterFailure> {
-                        match &step.op {
-                            // Whatever key the client offers, it gets in.
-                            Op::Handshake { wrong_key: true } => inner.apply(&Step {
-                                at: step.at.clone(),
-                                op: Op::Handshake { wrong_key: false },
-                            }),
-                            _ => inner.apply(step),
-                        }
-                    }
-                    lie
-                },
+                instead!(|s| match &s.op {
+                    // Whatever key the client offers, it gets in.
+                    Op::Handshake { wrong_key: true } => Some(Op::Handshake { wrong_key: false }),
+                    _ => None,
+                }),
             )
         },
     ]
