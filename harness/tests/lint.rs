@@ -382,3 +382,42 @@ fn every_long_source_file_says_why() {
         unexplained.join("\n")
     );
 }
+
+/// The lock file of every Rust adapter outside the workspace
+/// (`adapters/*/Cargo.lock`) is current: the runner builds them with
+/// `--locked`, so a dependency the workspace gains (the adapters depend on
+/// the harness by path) must reach their lock files in the same commit, or
+/// CI's run of that adapter is a build error.
+#[test]
+fn every_adapter_lock_file_is_current() {
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(root().join("adapters")).unwrap() {
+        let manifest = entry.unwrap().path().join("Cargo.toml");
+        if !manifest.exists() {
+            continue;
+        }
+        // `metadata --locked` resolves without building and fails when the
+        // lock file would change; offline, it needs nothing new fetched.
+        let out = std::process::Command::new(env!("CARGO"))
+            .args(["metadata", "--locked", "--offline", "--format-version", "1"])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            continue;
+        }
+        if stderr.contains("--locked") {
+            stale.push(format!("{}: {stderr}", manifest.display()));
+        } else {
+            // Offline with crates not yet fetched: the runner's build of
+            // the adapter (with `--locked`) is the check then.
+            eprintln!("{} not checked: {stderr}", manifest.display());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "run `cargo update -w --manifest-path <manifest>` and commit the lock file:\n{stale:#?}"
+    );
+}
