@@ -129,3 +129,48 @@ fn close_while_running_is_refused() {
     p.close().unwrap();
     assert_eq!(p.join(None).unwrap_err().kind(), ErrorKind::Closed);
 }
+
+/// `Pipe()` on Windows is a loopback TCP pair: messages round trip, and a
+/// buffer too short is `BufferTooShort` carrying the whole message.
+#[test]
+fn a_pipe_carries_messages_and_refuses_a_short_buffer() {
+    use procspec_reference::connection::pipe;
+    let (a, b) = pipe().unwrap();
+    b.send_bytes(b"procspec-recv-bytes-into-message").unwrap();
+    b.send_bytes(b"next").unwrap();
+    let mut short = [0u8; 8];
+    let e = a.recv_bytes_into(&mut short).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BufferTooShort);
+    assert_eq!(e.received(), Some(&b"procspec-recv-bytes-into-message"[..]));
+    assert_eq!(a.recv_bytes().unwrap(), b"next");
+}
+
+/// A `Listener` on loopback with a key accepts a `Client` with the same
+/// key and refuses one with another (`AuthenticationError` on both sides).
+#[test]
+fn the_handshake_tells_keys_apart() {
+    use procspec_reference::connection::{Address, Client, Listener};
+    use procspec_reference::Authkey;
+    let key = Authkey::new(b"procspec".to_vec());
+    let listener = Listener::bind(
+        Address::Inet("127.0.0.1:0".parse().unwrap()),
+        Some(key.clone()),
+    )
+    .unwrap();
+    let address = listener.address().clone();
+    for (offered, accepted) in [
+        (key.clone(), true),
+        (Authkey::new(b"other".to_vec()), false),
+    ] {
+        std::thread::scope(|s| {
+            let server = s.spawn(|| listener.accept().map(drop));
+            let client = Client::connect(&address, Some(&offered));
+            let server = server.join().unwrap();
+            assert_eq!(client.is_ok(), accepted, "{:?}", client.err());
+            assert_eq!(server.is_ok(), accepted);
+            if !accepted {
+                assert_eq!(client.unwrap_err().kind(), ErrorKind::AuthenticationError);
+            }
+        });
+    }
+}
