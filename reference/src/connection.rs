@@ -69,18 +69,19 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 #[cfg(unix)]
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 #[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::{Authkey, Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 mod handshake;
-use handshake::{answer_challenge, deliver_challenge};
+mod listener;
+pub use listener::{Client, Listener};
 
 /// A message longer than this is sent with the 8-byte length form.
 const MAX_I32_LENGTH: usize = 0x7fff_ffff;
@@ -418,7 +419,8 @@ pub fn pipe() -> Result<(Connection, Connection)> {
     #[cfg(not(unix))]
     {
         let os = |what: &'static str| move |e| Error::os(what, e);
-        let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).map_err(os("bind"))?;
+        let listener =
+            std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).map_err(os("bind"))?;
         let address = listener.local_addr().map_err(os("getsockname"))?;
         let client = TcpStream::connect(address).map_err(os("connect"))?;
         let ours = client.local_addr().map_err(os("getsockname"))?;
@@ -432,135 +434,5 @@ pub fn pipe() -> Result<(Connection, Connection)> {
             Connection::new(Stream::Tcp(client)),
             Connection::new(Stream::Tcp(server)),
         ))
-    }
-}
-
-/// The listening socket under a [`Listener`].
-#[derive(Debug)]
-enum Socket {
-    #[cfg(unix)]
-    Unix(UnixListener),
-    Tcp(TcpListener),
-}
-
-/// CPython's `multiprocessing.connection.Listener`: a bound, listening
-/// socket whose [`accept`](Listener::accept) returns [`Connection`]s,
-/// authenticated with the authkey if one was given.
-///
-/// Dropping it closes the socket and, in the process that bound it,
-/// removes the Unix socket file it created (CPython's `close()` and
-/// finalizer).
-#[derive(Debug)]
-pub struct Listener {
-    socket: Socket,
-    address: Address,
-    authkey: Option<Authkey>,
-    /// The socket file to remove on drop, and the process that may.
-    #[cfg(unix)]
-    unlink: Option<(PathBuf, u32)>,
-}
-
-impl Listener {
-    /// Binds and listens on `address` (CPython's
-    /// `Listener(address, authkey=authkey)`).
-    ///
-    /// An [`Address::Inet`] with port 0 gets a free port: read it back
-    /// from [`address`](Listener::address). An [`Address::Unix`] path must
-    /// not exist yet. With an `authkey`, every accepted connection must
-    /// pass the handshake; with `None` none is done.
-    pub fn bind(address: Address, authkey: Option<Authkey>) -> Result<Listener> {
-        let bind_error = |e| Error::os(&format!("bind {address}"), e);
-        match &address {
-            #[cfg(unix)]
-            Address::Unix(path) => Ok(Listener {
-                socket: Socket::Unix(UnixListener::bind(path).map_err(bind_error)?),
-                unlink: Some((path.clone(), std::process::id())),
-                address,
-                authkey,
-            }),
-            Address::Inet(addr) => {
-                let socket = TcpListener::bind(addr).map_err(bind_error)?;
-                let real = socket
-                    .local_addr()
-                    .map_err(|e| Error::os("getsockname", e))?;
-                Ok(Listener {
-                    socket: Socket::Tcp(socket),
-                    address: Address::Inet(real),
-                    authkey,
-                    #[cfg(unix)]
-                    unlink: None,
-                })
-            }
-        }
-    }
-
-    /// The address it listens on (for port 0, the port the OS chose).
-    pub fn address(&self) -> &Address {
-        &self.address
-    }
-
-    /// Waits for a client and returns the connection (CPython's
-    /// `accept()`). With an authkey it first runs the handshake:
-    /// `deliver_challenge` then `answer_challenge`; a client with another
-    /// key gets an [`ErrorKind::AuthenticationError`] (`digest received
-    /// was wrong`), and its connection is closed.
-    pub fn accept(&self) -> Result<Connection> {
-        let stream = loop {
-            let r = match &self.socket {
-                #[cfg(unix)]
-                Socket::Unix(l) => l.accept().map(|(s, _)| Stream::Unix(s)),
-                Socket::Tcp(l) => l.accept().map(|(s, _)| Stream::Tcp(s)),
-            };
-            match r {
-                Ok(stream) => break stream,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::os("accept", e)),
-            }
-        };
-        let conn = Connection::new(stream);
-        if let Some(key) = &self.authkey {
-            deliver_challenge(&conn, key.as_bytes())?;
-            answer_challenge(&conn, key.as_bytes())?;
-        }
-        Ok(conn)
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        if let Some((path, pid)) = self.unlink.take() {
-            // CPython's Finalize ignores calls in another process (a fork
-            // child holding a copy must not remove the parent's socket).
-            if pid == std::process::id() {
-                let _ = std::fs::remove_file(path);
-            }
-        }
-    }
-}
-
-/// CPython's `multiprocessing.connection.Client`, as a namespace:
-/// [`Client::connect`] opens a [`Connection`] to a [`Listener`].
-#[derive(Debug)]
-pub enum Client {}
-
-impl Client {
-    /// Connects to `address` (CPython's `Client(address, authkey=authkey)`).
-    /// With an authkey it runs the handshake, `answer_challenge` then
-    /// `deliver_challenge`; a listener with another key refuses it with an
-    /// [`ErrorKind::AuthenticationError`] (`digest sent was rejected`).
-    pub fn connect(address: &Address, authkey: Option<&Authkey>) -> Result<Connection> {
-        let connect_error = |e| Error::os(&format!("connect {address}"), e);
-        let stream = match address {
-            #[cfg(unix)]
-            Address::Unix(path) => Stream::Unix(UnixStream::connect(path).map_err(connect_error)?),
-            Address::Inet(addr) => Stream::Tcp(TcpStream::connect(addr).map_err(connect_error)?),
-        };
-        let conn = Connection::new(stream);
-        if let Some(key) = authkey {
-            answer_challenge(&conn, key.as_bytes())?;
-            deliver_challenge(&conn, key.as_bytes())?;
-        }
-        Ok(conn)
     }
 }
