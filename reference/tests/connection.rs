@@ -360,6 +360,7 @@ fn client_answers_a_sha256_challenge_with_the_prefix() {
     b"it's\n\x00",
     r#"Protocol error, expected challenge: message=b"it's\n\x00""#
 )]
+#[case::escaped(b"a\\b\tc", r"Protocol error, expected challenge: message=b'a\\b\tc'")]
 #[case::too_short(b"#CHALLENGE#0123456789", "challenge too short: 10 bytes")]
 #[case::no_prefix(
     b"#CHALLENGE#0123456789abcdefghijk",
@@ -383,6 +384,9 @@ fn client_refuses_bad_challenges(#[case] challenge: &[u8], #[case] message: &str
     // A handshake message over 256 bytes: CPython's OSError.
     let client = client_against(|c| c.send_bytes(&[b'#'; 257]).unwrap());
     assert_eq!(err_of(client), (ErrorKind::Os, "bad message length".into()));
+    // 256 bytes are read (and then refused as no challenge).
+    let client = client_against(|c| c.send_bytes(&[b'#'; 256]).unwrap());
+    assert_eq!(err_of(client).0, ErrorKind::AuthenticationError);
     t.finish();
 }
 
@@ -639,5 +643,47 @@ fn rust_client_cpython_listener(#[case] family: &str) {
         drop(py);
     }
     dir.close().unwrap();
+    t.finish();
+}
+
+/// A listener accepts an answer in any digest CPython accepts and this
+/// module computes: `{sha384}` with HMAC-SHA384 of the whole challenge.
+#[test]
+fn listener_accepts_a_sha384_answer() {
+    use hmac::{Hmac, Mac};
+    let t = common::begin();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let path = dir.path().join("sha384.sock");
+        let listener = Listener::bind(Address::Unix(path.clone()), Some(key())).unwrap();
+        thread::scope(|s| {
+            let server = s.spawn(|| listener.accept());
+            let fake = Client::connect(&Address::Unix(path), None).unwrap();
+            let challenge = fake.recv_bytes().unwrap();
+            let message = &challenge[b"#CHALLENGE#".len()..];
+            let mut mac = Hmac::<sha2::Sha384>::new_from_slice(key().as_bytes()).unwrap();
+            mac.update(message);
+            let answer = [b"{sha384}".as_slice(), &mac.finalize().into_bytes()].concat();
+            fake.send_bytes(&answer).unwrap();
+            assert_eq!(fake.recv_bytes().unwrap(), b"#WELCOME#");
+            // The listener then answers the client's challenge (which this
+            // keyless fake does not send): end its side.
+            drop(fake);
+            assert!(server.join().unwrap().is_err());
+        });
+    }
+    dir.close().unwrap();
+    t.finish();
+}
+
+/// `Debug` names the type and its socket, never hangs on a lock.
+#[test]
+fn a_connection_debugs_as_itself() {
+    let t = common::begin();
+    let (a, _b) = pipe().unwrap();
+    let shown = format!("{a:?}");
+    assert!(shown.starts_with("Connection {"), "{shown}");
+    assert!(shown.contains("Unix"), "{shown}");
+    drop((a, _b));
     t.finish();
 }
