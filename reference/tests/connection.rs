@@ -361,6 +361,10 @@ fn client_answers_a_sha256_challenge_with_the_prefix() {
     r#"Protocol error, expected challenge: message=b"it's\n\x00""#
 )]
 #[case::escaped(b"a\\b\tc", r"Protocol error, expected challenge: message=b'a\\b\tc'")]
+#[case::both_quotes(
+    b"it's \"q\"\r",
+    r#"Protocol error, expected challenge: message=b'it\'s "q"\r'"#
+)]
 #[case::too_short(b"#CHALLENGE#0123456789", "challenge too short: 10 bytes")]
 #[case::no_prefix(
     b"#CHALLENGE#0123456789abcdefghijk",
