@@ -82,21 +82,24 @@ fn syscall_of(tid: i32) -> Option<i64> {
 /// Spins (yielding, no sleep) until thread `tid` is blocked in `ppoll`, or
 /// `done` says it will not be any more (then `false`).
 fn until_in_ppoll(tid: i32, done: &AtomicBool) -> bool {
+    // ppoll (Linux backend) or poll (the portable one).
+    until_in(tid, done, &[nix::libc::SYS_ppoll, nix::libc::SYS_poll])
+}
+
+/// Spins (yielding, no sleep) until thread `tid` is blocked in one of
+/// `calls`, or `done` says it will not be any more (then `false`).
+fn until_in(tid: i32, done: &AtomicBool, calls: &[i64]) -> bool {
     let limit = Instant::now() + Duration::from_secs(60);
     loop {
         if done.load(Ordering::SeqCst) {
             return false;
         }
-        // ppoll (Linux backend) or poll (the portable one).
-        if matches!(
-            syscall_of(tid),
-            Some(nix::libc::SYS_ppoll | nix::libc::SYS_poll)
-        ) {
+        if syscall_of(tid).is_some_and(|c| calls.contains(&c)) {
             return true;
         }
         assert!(
             Instant::now() < limit,
-            "thread {tid} never blocked in ppoll (now in syscall {:?})",
+            "thread {tid} never blocked in {calls:?} (now in syscall {:?})",
             syscall_of(tid)
         );
         std::thread::yield_now();
@@ -363,5 +366,63 @@ fn close_races_exit(
         drop(gate);
     }
     eprintln!("{m:?} at_once={at_once}: {refused} StillRunning refusals over {CLOSES} closes");
+    t.finish();
+}
+
+// ---- connections
+
+/// A connection's blocking calls (`recv_bytes`, `poll`, `Listener::accept`)
+/// sit through signals: each is interrupted by SIGUSR1 (no `SA_RESTART`)
+/// ten times while blocked in its system call, then gets what it waits
+/// for, and returns it, never `EINTR` (CPython's PEP 475 retry).
+#[rstest]
+fn connection_calls_survive_signals(#[values("recv", "poll", "accept")] call: &str) {
+    use procspec_reference::connection::{pipe, Address, Client, Listener};
+    let t = common::begin();
+    install_handler();
+    let dir = tempfile::tempdir().unwrap();
+    let listener = Listener::bind(Address::Unix(dir.path().join("l.sock")), None).unwrap();
+    let (a, b) = pipe().unwrap();
+    let done = AtomicBool::new(false);
+    let (who_tx, who_rx) = channel();
+    let outcome = std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            who_tx.send((this_thread(), nix::unistd::gettid())).unwrap();
+            let r = match call {
+                "recv" => a.recv_bytes().map(|m| m == b"after the signals"),
+                "poll" => a.poll(Some(LONG)),
+                _ => listener.accept().map(|_| true),
+            };
+            done.store(true, Ordering::SeqCst);
+            r
+        });
+        let (thread, tid) = who_rx.recv().unwrap();
+        let calls = [
+            nix::libc::SYS_read,
+            nix::libc::SYS_recvfrom,
+            nix::libc::SYS_accept,
+            nix::libc::SYS_accept4,
+        ];
+        for _ in 0..10 {
+            if !until_in(tid.as_raw(), &done, &calls) {
+                break;
+            }
+            let before = SIGNALS.load(Ordering::SeqCst);
+            interrupt(thread);
+            // The handler ran (the call was interrupted) before the next.
+            while SIGNALS.load(Ordering::SeqCst) == before {
+                std::thread::yield_now();
+            }
+        }
+        if call == "accept" {
+            drop(Client::connect(listener.address(), None).unwrap());
+        } else {
+            b.send_bytes(b"after the signals").unwrap();
+        }
+        waiter.join().unwrap()
+    });
+    assert_eq!(outcome.map_err(|e| e.to_string()), Ok(true), "{call}");
+    drop((a, b, listener));
+    dir.close().unwrap();
     t.finish();
 }
