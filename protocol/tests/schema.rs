@@ -134,15 +134,17 @@ fn hello_fields_are_the_schemas() {
     assert_eq!(required.len(), procspec_protocol::HELLO_FIELDS.len());
 }
 
-#[test]
-fn python_adapter_tables_are_the_schemas() {
+/// What `code` writes to stdout, run by python3 with the Python adapter
+/// imported as `a`.
+fn from_python_adapter(code: &str) -> Vec<u8> {
     let out = Command::new("python3")
         .current_dir(root())
         .args([
             "-c",
-            "import json, sys; sys.path.insert(0, 'fixtures/python'); \
-             import procspec_adapter as a; \
-             print(json.dumps({'op': a.OP_FIELDS, 'target': a.TARGET_FIELDS}))",
+            &format!(
+                "import json, sys; sys.path.insert(0, 'fixtures/python'); \
+                 import procspec_adapter as a; {code}"
+            ),
         ])
         .output()
         .expect("python3 runs (the Python adapter's tests need it too)");
@@ -151,8 +153,15 @@ fn python_adapter_tables_are_the_schemas() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out.stdout
+}
+
+#[test]
+fn python_adapter_tables_are_the_schemas() {
+    let out =
+        from_python_adapter("print(json.dumps({'op': a.OP_FIELDS, 'target': a.TARGET_FIELDS}))");
     let python: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>> =
-        serde_json::from_slice(&out.stdout).expect("the tables as JSON");
+        serde_json::from_slice(&out).expect("the tables as JSON");
     let schema = schema();
     assert_eq!(
         python["op"],
@@ -171,22 +180,9 @@ fn python_adapter_tables_are_the_schemas() {
 /// model holds a buffer to).
 #[test]
 fn python_adapter_recv_message_is_the_vocabularys() {
-    let out = Command::new("python3")
-        .current_dir(root())
-        .args([
-            "-c",
-            "import sys; sys.path.insert(0, 'fixtures/python'); \
-             import procspec_adapter as a; sys.stdout.buffer.write(a.RECV_MESSAGE)",
-        ])
-        .output()
-        .expect("python3 runs (the Python adapter's tests need it too)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = from_python_adapter("sys.stdout.buffer.write(a.RECV_MESSAGE)");
     assert_eq!(
-        out.stdout,
+        out,
         procspec_spec::vocab::RECV_MESSAGE,
         "RECV_MESSAGE in fixtures/python/procspec_adapter.py"
     );
