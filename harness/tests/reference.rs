@@ -50,3 +50,25 @@ mod spawn {
         regressions = "../cases/regressions",
     }
 }
+
+/// A step asking `recv-bytes-into` for a huge buffer is answered as any
+/// buffer longer than the message is (the host caps what it allocates),
+/// instead of aborting the host on an allocation of `u64::MAX` bytes.
+#[test]
+fn a_huge_recv_buffer_is_answered_not_allocated() {
+    use procspec_harness::adapter::Adapter;
+    use procspec_spec::vocab::{Op, Outcome, Ref, Step, Value, RECV_MESSAGE_LEN};
+    let _lock = procspec_harness::suite::lock();
+    let mut reference = adapter(StartMethod::Spawn);
+    let observed = reference
+        .apply(&Step {
+            at: Ref::main(),
+            op: Op::RecvBytesInto { buffer: u64::MAX },
+        })
+        .unwrap();
+    assert_eq!(
+        observed.outcome,
+        Outcome::Ok(Value::Int(RECV_MESSAGE_LEN as i64))
+    );
+    reference.reset().unwrap();
+}
