@@ -9,10 +9,10 @@
 //! current_process, parent_process, active_children, a refused `group`
 //! argument, its `ProcessError` family, and the connection calls the docs
 //! tie to the lifecycle: the authkey handshake and `recv_bytes_into`).
-//! What it lacks it
-//! leaves to the default methods, which answer `unsupported`; it leaves the
-//! matching [`Capability`] out of [`LifecycleInfo::capabilities`], so the
-//! clauses needing it are precondition-failed, never failures.
+//! What it lacks it leaves to the default methods, which answer
+//! `unsupported`; it leaves the matching [`Capability`] out of
+//! [`LifecycleInfo::capabilities`], so the clauses needing it are
+//! precondition-failed, never failures.
 //!
 //! The host supplies the rest:
 //! - **what children run** ([`Body`]): exit codes, returning, panicking,

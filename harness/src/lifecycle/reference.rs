@@ -45,9 +45,7 @@ impl ReferenceLifecycle {
             child_entry: Some(entry),
         }
     }
-}
 
-impl ReferenceLifecycle {
     /// The builder of an object whose child runs `body`.
     fn builder(&self, body: &Body, name: Option<&str>, daemon: Option<bool>) -> Builder {
         let entry = self
@@ -282,6 +280,15 @@ impl Lifecycle for ReferenceLifecycle {
         // outcome is the op's.
         let server = std::thread::spawn(move || listener.accept().map(drop));
         let client = connection::Client::connect(&address, Some(&offered));
+        if client.is_err() && !server.is_finished() {
+            // A client that never reached accept() (its connect failed)
+            // leaves the server waiting: a bare connection, dropped at
+            // once, ends that wait (a server already in the handshake ends
+            // on its own, and this one lands in a closed backlog).
+            if let Address::Inet(a) = &address {
+                drop(std::net::TcpStream::connect(a));
+            }
+        }
         let _ = server.join();
         client.map(|_| true).map_err(err)
     }
