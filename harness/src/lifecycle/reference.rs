@@ -285,8 +285,11 @@ impl Lifecycle for ReferenceLifecycle {
             // leaves the server waiting: a bare connection, dropped at
             // once, ends that wait (a server already in the handshake ends
             // on its own, and this one lands in a closed backlog).
-            if let Address::Inet(a) = &address {
-                drop(std::net::TcpStream::connect(a));
+            match &address {
+                Address::Inet(a) => drop(std::net::TcpStream::connect(a)),
+                // Bound on loopback above: never a Unix address.
+                #[cfg(unix)]
+                Address::Unix(_) => {}
             }
         }
         let _ = server.join();
